@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Rebuild lib/ from src/ when src/ is newer than the last build (or always with --force).
+// Used by the kernel launcher at every start and by `npm run build`. Plain JavaScript on
+// purpose: it must run before anything is compiled.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { spawnSync } = require("child_process");
+
+const ROOT = path.resolve(__dirname, "..");
+const LIB = path.join(ROOT, "lib");
+const STAMP = path.join(LIB, ".build-stamp");
+const ERR = path.join(LIB, ".build-error");
+
+function newestMtime(dir, exts) {
+  let best = 0;
+  if (!fs.existsSync(dir)) return 0;
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, ent.name);
+    if (ent.isDirectory()) best = Math.max(best, newestMtime(p, exts));
+    else if (exts.some((e) => ent.name.endsWith(e))) best = Math.max(best, fs.statSync(p).mtimeMs);
+  }
+  return best;
+}
+
+/** True when lib/ is missing, failed last time, or older than src/ or the tsconfigs. */
+function isStale() {
+  if (!fs.existsSync(STAMP) || fs.existsSync(ERR)) return true;
+  const built = fs.statSync(STAMP).mtimeMs;
+  const src = newestMtime(path.join(ROOT, "src"), [".ts", ".json"]);
+  const cfg = Math.max(
+    ...["tsconfig.json", "tsconfig.build.json", "package.json"].map((f) =>
+      fs.existsSync(path.join(ROOT, f)) ? fs.statSync(path.join(ROOT, f)).mtimeMs : 0,
+    ),
+  );
+  return src > built || cfg > built;
+}
+
+/** Make `import … from "latentlab"` resolve to this folder: node_modules/latentlab -> .. */
+function ensureSelfLink() {
+  const link = path.join(ROOT, "node_modules", "latentlab");
+  try {
+    if (fs.realpathSync(link) === fs.realpathSync(ROOT)) return;
+    fs.rmSync(link, { recursive: true, force: true });
+  } catch {
+    /* missing: create below */
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(path.relative(path.dirname(link), ROOT) || "..", link, "dir");
+}
+
+/**
+ * Build when stale. Returns { built, ok, message }. On a compile error lib/.build-error
+ * holds the compiler's output and the library refuses to load until it is fixed.
+ */
+function ensureFresh({ force = false, quiet = false } = {}) {
+  ensureSelfLink();
+  if (!force && !isStale()) return { built: false, ok: true, message: "lib/ is up to date" };
+  const tsc = require.resolve("typescript/bin/tsc", { paths: [ROOT] });
+  const t0 = Date.now();
+  if (!quiet) process.stderr.write("latentlab: compiling src/ to lib/ ...\n");
+  const r = spawnSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.build.json")], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  fs.mkdirSync(LIB, { recursive: true });
+  if (r.status !== 0) {
+    const out = (r.stdout || "") + (r.stderr || "") || String(r.error);
+    fs.writeFileSync(ERR, out);
+    return { built: false, ok: false, message: out };
+  }
+  fs.rmSync(ERR, { force: true });
+  fs.writeFileSync(STAMP, new Date().toISOString() + "\n");
+  const message = `latentlab: lib/ rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  if (!quiet) process.stderr.write(message + "\n");
+  return { built: true, ok: true, message };
+}
+
+module.exports = { ensureFresh, isStale, ensureSelfLink, ROOT };
+
+if (require.main === module) {
+  const res = ensureFresh({ force: process.argv.includes("--force") });
+  if (!res.ok) {
+    process.stderr.write(res.message + "\nlatentlab: the build failed (errors above).\n");
+    process.exit(1);
+  }
+  if (!res.built) process.stderr.write(res.message + "\n");
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The latentlab kernel: tslab, started so that
+//  - notebooks import the library as "latentlab" (node_modules/latentlab -> this project),
+//  - the library is rebuilt from src/ first whenever src/ changed (never a stale build),
+//  - a Jupyter interrupt (SIGINT) also fires latentlab's abort signal, so long loops in src
+//    stop at their next step instead of running on in the background.
+// Usage (from kernel.json): node kernel/launch.js <connection_file>
+"use strict";
+const path = require("path");
+const { ensureFresh, ROOT } = require("./build-lib");
+
+const connectionFile = process.argv[2];
+if (!connectionFile) {
+  process.stderr.write("usage: node kernel/launch.js <connection_file>\n");
+  process.exit(2);
+}
+
+const build = ensureFresh();
+if (!build.ok) {
+  // Start anyway: the notebook's `import … from "latentlab"` then fails with the compiler's
+  // errors (lib/.build-error), which the person at the notebook sees.
+  process.stderr.write("latentlab: src/ does not compile; importing latentlab will show why.\n" + build.message + "\n");
+}
+
+process.env.LATENTLAB_KERNEL = "1";
+
+// Registered before tslab's own SIGINT handler; both run. The abort module is loaded lazily
+// from the same path the notebook's import resolves to, so both see one module instance.
+process.on("SIGINT", () => {
+  try {
+    require(path.join(ROOT, "lib", "runtime", "abort.js")).interrupt();
+  } catch {
+    /* library not loaded or not built: tslab's own interrupt still applies */
+  }
+});
+
+const { startKernel } = require(require.resolve("tslab/dist/main.js", { paths: [ROOT] }));
+startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });
