@@ -56,6 +56,66 @@ function ensureSelfLink() {
 function ensureFresh({ force = false, quiet = false } = {}) {
   ensureSelfLink();
   if (!force && !isStale()) return { built: false, ok: true, message: "lib/ is up to date" };
+  // Several kernels (tests, `npm run figures`, a notebook server) may start at once: one builds,
+  // the others wait for it and then re-check, instead of running tsc on the same files at once.
+  const release = acquireBuildLock(quiet);
+  try {
+    if (!force && !isStale()) return { built: false, ok: true, message: "lib/ is up to date (built by another process)" };
+    return build(quiet);
+  } finally {
+    release();
+  }
+}
+
+const LOCK = path.join(LIB, ".build-lock");
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** An exclusive lock (a directory, created atomically) with the holder's pid; stale locks are taken over. */
+function acquireBuildLock(quiet) {
+  const deadline = Date.now() + 300_000;
+  let said = false;
+  fs.mkdirSync(LIB, { recursive: true });
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      fs.writeFileSync(path.join(LOCK, "pid"), String(process.pid));
+      return () => fs.rmSync(LOCK, { recursive: true, force: true });
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+    }
+    let holderAlive = true;
+    try {
+      const pid = Number(fs.readFileSync(path.join(LOCK, "pid"), "utf8"));
+      if (pid > 0) process.kill(pid, 0);
+    } catch (e) {
+      // No pid file yet (being created) counts as alive unless the lock is old.
+      if (e.code === "ESRCH") holderAlive = false;
+      else if (e.code === "ENOENT") holderAlive = Date.now() - safeMtime(LOCK) < 10_000;
+    }
+    if (!holderAlive || Date.now() > deadline) {
+      fs.rmSync(LOCK, { recursive: true, force: true });
+      continue;
+    }
+    if (!said && !quiet) {
+      process.stderr.write("latentlab: waiting for another process that is building lib/ ...\n");
+      said = true;
+    }
+    sleepSync(200);
+  }
+}
+
+function safeMtime(p) {
+  try {
+    return fs.statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function build(quiet) {
   const tsc = require.resolve("typescript/bin/tsc", { paths: [ROOT] });
   const t0 = Date.now();
   if (!quiet) process.stderr.write("latentlab: compiling src/ to lib/ ...\n");
@@ -70,7 +130,10 @@ function ensureFresh({ force = false, quiet = false } = {}) {
     return { built: false, ok: false, message: out };
   }
   fs.rmSync(ERR, { force: true });
-  fs.writeFileSync(STAMP, new Date().toISOString() + "\n");
+  fs.writeFileSync(STAMP, new Date(t0).toISOString() + "\n");
+  // The stamp carries the build's START time: a source edited during the build is newer, so the
+  // next check rebuilds instead of trusting a build that may have missed the edit.
+  fs.utimesSync(STAMP, t0 / 1000, t0 / 1000);
   const message = `latentlab: lib/ rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
   if (!quiet) process.stderr.write(message + "\n");
   return { built: true, ok: true, message };

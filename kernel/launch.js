@@ -24,6 +24,20 @@ if (!build.ok) {
 
 process.env.LATENTLAB_KERNEL = "1";
 
+// Started by latentlab's own client (the headless runner)? Then exit when that process is gone,
+// even if it was killed without a chance to clean up: never an orphaned kernel.
+const parentPid = Number(process.env.LATENTLAB_PARENT_PID || 0);
+delete process.env.LATENTLAB_PARENT_PID;
+if (parentPid > 0) {
+  setInterval(() => {
+    try {
+      process.kill(parentPid, 0);
+    } catch (e) {
+      if (e && e.code === "ESRCH") process.exit(1);
+    }
+  }, 1000).unref();
+}
+
 // Registered before tslab's own SIGINT handler; both run. The abort module is loaded lazily
 // from the same path the notebook's import resolves to, so both see one module instance.
 process.on("SIGINT", () => {
@@ -33,6 +47,9 @@ process.on("SIGINT", () => {
     /* library not loaded or not built: tslab's own interrupt still applies */
   }
 });
+
+// Cheaper per-cell compiles (same options, same diagnostics): see kernel/tslab-speedup.js.
+require("./tslab-speedup").install();
 
 const { startKernel } = require(require.resolve("tslab/dist/main.js", { paths: [ROOT] }));
 startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });

@@ -15,3 +15,18 @@ export * from "./data/mnist";
 export * from "./runtime/check";
 export * from "./plot/figure";
 // Each area of the library adds one export line below.
+export * from "./prob";
+export * from "./plot";
+export { progress, type ProgressBar, type ProgressOptions, type ProgressMetrics } from "./runtime/progress";
+export * from "./stats";
+export * from "./data";
+export * from "./io";
+export * from "./graphical";
+export * from "./vi";
+export * from "./models";
+export * from "./mcmc";
+export * from "./estimators";
+export * from "./data/dsprites";
+export * from "./text";
+export * from "./kernels";
+export * from "./em";

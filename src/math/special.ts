@@ -90,7 +90,7 @@ export function digamma(x: number): number {
     // ψ(1 − x) − ψ(x) = π cot(πx)
     return digamma(1 - x) - Math.PI / Math.tan(Math.PI * x);
   }
-  while (x < 6) {
+  while (x < 10) {
     r -= 1 / x;
     x += 1;
   }
@@ -103,12 +103,13 @@ export function digamma(x: number): number {
 /** Trigamma ψ'(x). */
 export function trigamma(x: number): number {
   let r = 0;
-  while (x < 6) {
+  while (x < 10) {
     r += 1 / (x * x);
     x += 1;
   }
   const f = 1 / (x * x);
-  const series = 1 / x + f / 2 + (f / x) * (1 / 6 + f * (-1 / 30 + f * (1 / 42 + f * (-1 / 30))));
+  const series =
+    1 / x + f / 2 + (f / x) * (1 / 6 + f * (-1 / 30 + f * (1 / 42 + f * (-1 / 30 + f * (5 / 66 - (f * 691) / 2730)))));
   return r + series;
 }
 
@@ -153,12 +154,24 @@ export function normalCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
 }
 
-/** log Φ(x), accurate in the far left tail. */
+/** log erfc(z) for z ≥ 0, without underflow (the log of the Chebyshev form above). */
+function logErfcPos(z: number): number {
+  const t = 2 / (2 + z);
+  const ty = 4 * t - 2;
+  let d = 0;
+  let dd = 0;
+  for (let j = ERFC_COF.length - 1; j > 0; j--) {
+    const tmp = d;
+    d = ty * d - dd + ERFC_COF[j];
+    dd = tmp;
+  }
+  return Math.log(t) - z * z + 0.5 * (ERFC_COF[0] + ty * d) - dd;
+}
+
+/** log Φ(x), accurate in the far left tail (no underflow down to x ≈ −1e150). */
 export function normalLogCdf(x: number): number {
-  if (x > -5) return Math.log(normalCdf(x));
-  // Asymptotic: Φ(x) ≈ φ(x)/(-x) (1 - 1/x² + 3/x⁴ - 15/x⁶)
-  const x2 = x * x;
-  return -0.5 * x2 - Math.log(-x) - 0.5 * Math.log(2 * Math.PI) + Math.log1p(-1 / x2 + 3 / (x2 * x2) - 15 / (x2 * x2 * x2));
+  if (x >= 0) return Math.log1p(-0.5 * erfc(x / Math.SQRT2));
+  return -Math.LN2 + logErfcPos(-x / Math.SQRT2);
 }
 
 /** log of the standard normal density. */
@@ -228,4 +241,57 @@ export function xlogx(x: number): number {
 /** x log y with the convention 0 log y = 0 (even for y = 0). */
 export function xlogy(x: number, y: number): number {
   return x === 0 ? 0 : x * Math.log(y);
+}
+
+/**
+ * Regularized lower incomplete gamma P(a, x) = γ(a, x)/Γ(a): series for x < a + 1, Lentz's
+ * continued fraction for Q = 1 − P otherwise (Numerical Recipes §6.2), to ~1e-15.
+ */
+export function regularizedGammaP(a: number, x: number): number {
+  if (!(a > 0) || !(x >= 0)) throw new RangeError(`regularizedGammaP: need a > 0 and x ≥ 0; got a = ${a}, x = ${x}.`);
+  if (x === 0) return 0;
+  if (x < a + 1) return gammaSeries(a, x);
+  return 1 - gammaContinuedFraction(a, x);
+}
+
+/** Regularized upper incomplete gamma Q(a, x) = 1 − P(a, x), accurate when Q is tiny. */
+export function regularizedGammaQ(a: number, x: number): number {
+  if (!(a > 0) || !(x >= 0)) throw new RangeError(`regularizedGammaQ: need a > 0 and x ≥ 0; got a = ${a}, x = ${x}.`);
+  if (x === 0) return 1;
+  if (x < a + 1) return 1 - gammaSeries(a, x);
+  return gammaContinuedFraction(a, x);
+}
+
+function gammaSeries(a: number, x: number): number {
+  let ap = a;
+  let del = 1 / a;
+  let sum = del;
+  for (let n = 0; n < 10_000; n++) {
+    ap += 1;
+    del *= x / ap;
+    sum += del;
+    if (Math.abs(del) < Math.abs(sum) * 1e-16) break;
+  }
+  return sum * Math.exp(-x + a * Math.log(x) - lgamma(a));
+}
+
+function gammaContinuedFraction(a: number, x: number): number {
+  const tiny = 1e-300;
+  let b = x + 1 - a;
+  let c = 1 / tiny;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 10_000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-16) break;
+  }
+  return Math.exp(-x + a * Math.log(x) - lgamma(a)) * h;
 }

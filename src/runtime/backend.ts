@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import * as path from "path";
+import { registerWasmKernels } from "../kernels/register";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -45,6 +46,7 @@ async function tryWasm(): Promise<void> {
   const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
   const dir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"));
   wasm.setWasmPaths(path.join(dir, "dist") + path.sep);
+  registerWasmKernels(); // latentlab's wasm kernels: conv gradients, untransposed matMul, fused Adam
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
 }
 

@@ -1,6 +1,8 @@
 /**
  * Numeric checks for notebooks: every derivation in a notebook ends with one of these.
- * A passing check returns (and prints, when `print` is true) a one-line verdict; a failing
+ * A passing check prints a one-line verdict (or, with `print: false`, returns it instead: a
+ * printing check returns nothing, so the kernel does not echo the line a second time as the
+ * cell's value); a failing
  * check throws a `CheckError` that names the check and the numbers that broke it, so the
  * headless runner and the tests fail on a wrong equation.
  */
@@ -27,13 +29,21 @@ function fmt(x: number): string {
   return a !== 0 && (a < 1e-4 || a >= 1e6) ? x.toExponential(6) : x.toPrecision(10).replace(/\.?0+$/, "");
 }
 
+function emit(line: string, print: boolean | undefined): string | undefined {
+  if (print ?? true) {
+    console.log(line);
+    return undefined;
+  }
+  return line;
+}
+
 /** |actual − expected| ≤ tol + rtol·|expected|, elementwise for arrays. */
 export function assertClose(
   what: string,
   actual: number | ArrayLike<number>,
   expected: number | ArrayLike<number>,
   opts: CheckOptions = {},
-): string {
+): string | undefined {
   const tol = opts.tol ?? 1e-10;
   const rtol = opts.rtol ?? 0;
   const a = typeof actual === "number" ? [actual] : Array.from(actual);
@@ -59,16 +69,14 @@ export function assertClose(
   }
   const shown = a.length === 1 ? `${fmt(a[0])} ≈ ${fmt(e[0])}` : `${a.length} values, worst at ${worstI}`;
   const line = `✓ ${what}: ${shown} (|Δ| = ${fmt(worst)} ≤ ${fmt(tol)}${rtol ? ` + ${fmt(rtol)}·|x|` : ""})`;
-  if (opts.print ?? true) console.log(line);
-  return line;
+  return emit(line, opts.print);
 }
 
 /** A claim that must hold (an inequality, a bound): throws with `detail` when it does not. */
-export function assertThat(what: string, ok: boolean, detail = "", opts: { print?: boolean } = {}): string {
+export function assertThat(what: string, ok: boolean, detail = "", opts: { print?: boolean } = {}): string | undefined {
   if (!ok) throw new CheckError(`✗ ${what}${detail ? `: ${detail}` : ""}`);
   const line = `✓ ${what}${detail ? ` (${detail})` : ""}`;
-  if (opts.print ?? true) console.log(line);
-  return line;
+  return emit(line, opts.print);
 }
 
 /**
@@ -81,7 +89,7 @@ export function assertWithinSE(
   standardError: number,
   exact: number,
   opts: { k?: number; print?: boolean } = {},
-): string {
+): string | undefined {
   const k = opts.k ?? 4;
   if (!(standardError >= 0)) throw new CheckError(`✗ ${what}: standard error ${standardError} is not a non-negative number.`);
   const z = standardError > 0 ? (estimate - exact) / standardError : estimate === exact ? 0 : Infinity;
@@ -91,8 +99,7 @@ export function assertWithinSE(
     );
   }
   const line = `✓ ${what}: ${fmt(estimate)} ± ${fmt(standardError)} vs exact ${fmt(exact)} (z = ${z.toFixed(2)})`;
-  if (opts.print ?? true) console.log(line);
-  return line;
+  return emit(line, opts.print);
 }
 
 /** Mean and standard error of the mean of a sample. */

@@ -7,7 +7,7 @@
  * | LATENTLAB_SEED=n | default seed of `rng()` (42 when unset) |
  * | LATENTLAB_BACKEND=tensorflow\|wasm\|cpu | force a TensorFlow.js backend |
  * | LATENTLAB_HEADLESS=1 | set by the headless runner: progress bars print sparse plain lines |
- * | LATENTLAB_FIGURES=dir | set by `npm run figures`: `show()` also records each figure spec |
+ * | LATENTLAB_NOTEBOOK=name | set by the headless runner: the notebook being executed (figure metadata) |
  */
 
 function flag(name: string): boolean {

@@ -1,0 +1,126 @@
+/**
+ * The bench harness: a registry of workloads, each comparing latentlab with its peers
+ * ALTERNATELY in one run (A, B, A, B, …), so that machine load hits every implementation
+ * alike. Medians are reported, with the ratio to the reference implementation, the fraction
+ * of the backend's measured matmul roofline, and peak memory.
+ *
+ * A workload lives in bench/workloads/<name>.ts and exports `workload: Workload` (or
+ * `workloads: Workload[]`). Peers that are missing (no /usr/bin/python3 module, no npm
+ * package) are reported and skipped: the bench installs nothing.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
+import * as readline from "readline";
+
+/** One timed repetition of one implementation. */
+export interface Measurement {
+  /** Wall time of the timed part, ms. */
+  ms: number;
+  /** Work units done (e.g. iterations, images) for throughput = units / s. */
+  units?: number;
+  /** Extra numbers to report (iterations, final inertia, …). */
+  metrics?: Record<string, number | string>;
+  /** Peak resident memory of the process that ran it, MB (if known). */
+  peakRssMB?: number;
+}
+
+export interface Implementation {
+  /** e.g. "latentlab elkan", "scikit-learn lloyd", "ml-kmeans". */
+  name: string;
+  /** e.g. "tfjs-wasm + typed arrays", "numpy/OpenMP, 2 threads". */
+  backend: string;
+  /** Prepare (load data, start a peer process). Throw `Skip` to skip it with a reason. */
+  setup?(): Promise<void>;
+  run(rep: number): Promise<Measurement>;
+  teardown?(): Promise<void>;
+  /** Repetitions for this implementation (default: the workload's). Slow peers can use fewer. */
+  repetitions?: number;
+}
+
+export interface Workload {
+  name: string;
+  description: string;
+  /** Floating-point operations of one work unit (for the roofline fraction), if meaningful. */
+  flopsPerUnit?: number;
+  /** Unit name for throughput (e.g. "iterations"). */
+  unit?: string;
+  repetitions: number;
+  /** Name of the implementation the others are compared with (ratio = its time / theirs). */
+  reference: string;
+  implementations(): Promise<Implementation[]>;
+  /** Free-form notes added to the results (settings, tolerance semantics, …). */
+  notes?: string[];
+}
+
+/** Thrown by setup() when a peer is not available here. */
+export class Skip extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "Skip";
+  }
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+/** Peak RSS of this Node process so far, MB. */
+export function nodePeakRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * A long-lived Python peer speaking one JSON line per request on stdin/stdout, so that its
+ * start-up (imports) is not timed and repetitions can alternate with ours.
+ */
+export class PythonPeer {
+  private proc: ChildProcessWithoutNullStreams | null = null;
+  private lines: AsyncIterableIterator<string> | null = null;
+  private stderr = "";
+
+  constructor(
+    readonly script: string,
+    readonly args: string[] = [],
+    readonly python = "/usr/bin/python3",
+  ) {}
+
+  /** Check that the interpreter has the modules; returns null or the reason it is missing. */
+  static async missing(modules: string[], python = "/usr/bin/python3"): Promise<string | null> {
+    return new Promise((resolve) => {
+      const p = spawn(python, ["-c", `import ${modules.join(", ")}`]);
+      let err = "";
+      p.stderr.on("data", (d) => (err += d));
+      p.on("error", (e) => resolve(`${python} not runnable: ${e.message}`));
+      p.on("close", (code) =>
+        resolve(code === 0 ? null : `${python} lacks ${modules.join(", ")} (${err.trim().split("\n").pop()}); on Debian: apt-get install python3-sklearn`),
+      );
+    });
+  }
+
+  async start(): Promise<void> {
+    this.proc = spawn(this.python, [this.script, ...this.args], { stdio: ["pipe", "pipe", "pipe"] });
+    this.proc.stderr.on("data", (d) => (this.stderr += d));
+    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+    const ready = await this.next();
+    if (!ready.ready) throw new Error(`peer ${this.script} did not start: ${JSON.stringify(ready)} ${this.stderr}`);
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    const r = await this.lines!.next();
+    if (r.done) throw new Error(`peer ${this.script} exited: ${this.stderr.trim()}`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+
+  async request(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.proc!.stdin.write(JSON.stringify(msg) + "\n");
+    return this.next();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.proc) return;
+    this.proc.stdin.end();
+    await new Promise((r) => this.proc!.on("close", r));
+    this.proc = null;
+  }
+}

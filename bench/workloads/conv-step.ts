@@ -1,0 +1,168 @@
+/**
+ * Workload: one training step of the convolutional VAE (the shape src/models builds with
+ * architecture "conv"), in plain TensorFlow.js:
+ *
+ *   encoder  conv 4×4/2 "same" 1→16, relu; conv 4×4/2 "same" 16→32, relu; dense 1568→20 (μ), 1568→20 (log σ²)
+ *   decoder  dense 20→1568, relu; conv2dTranspose 4×4/2 32→16, relu; conv2dTranspose 4×4/2 16→1 (logits)
+ *   loss     Bernoulli BCE with logits + analytic KL, Adam 1e-3, batch B = 128, 28×28 digits
+ *
+ * On wasm this needs Conv2DBackpropFilter, which only latentlab's kernels provide (tfjs alone
+ * throws), so the comparison is wasm + latentlab kernels against the cpu backend (the only way
+ * a conv model trained here before), alternated in one process; PROFILE=1 prints the kernel table.
+ *
+ * Run: `npx tsx bench/workloads/conv-step.ts` (env: STEPS=5 per round, ROUNDS=3, PROFILE=1).
+ * Stand-alone script (no bench registry existed when it was written); `runConvStepBench()`
+ * returns the JSON result.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend, useBackend, describeBackend, BackendName } from "../../src/runtime/backend";
+import { Rng } from "../../src/runtime/rng";
+import { loadEmbeddedMnist } from "../../src/data/mnist";
+
+const B = 128;
+const Z = 20;
+
+/** Matmul-equivalent FLOPs of one step (forward ×3: each conv/dense has two backward products). */
+export const CONV_VAE_STEP_FLOPS = (() => {
+  const conv1 = 2 * B * 14 * 14 * 16 * (4 * 4 * 1);
+  const conv2 = 2 * B * 7 * 7 * 32 * (4 * 4 * 16);
+  const dense = 2 * B * (1568 * Z * 2 + Z * 1568);
+  const deconv1 = 2 * B * 7 * 7 * 32 * (4 * 4 * 16);
+  const deconv2 = 2 * B * 14 * 14 * 16 * (4 * 4 * 1);
+  return 3 * (conv1 + conv2 + dense + deconv1 + deconv2);
+})();
+
+type Init = Record<string, { shape: number[]; values: Float32Array }>;
+
+function initParams(r: Rng): Init {
+  const p: Init = {};
+  const u = (name: string, shape: number[], fanIn: number) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const a = 1 / Math.sqrt(fanIn);
+    p[name] = { shape, values: Float32Array.from({ length: n }, () => (2 * r.uniform() - 1) * a) };
+  };
+  u("c1", [4, 4, 1, 16], 16); u("c1b", [16], 16);
+  u("c2", [4, 4, 16, 32], 256); u("c2b", [32], 256);
+  u("mu", [1568, Z], 1568); u("mub", [Z], 1568);
+  u("lv", [1568, Z], 1568); u("lvb", [Z], 1568);
+  u("d", [Z, 1568], Z); u("db", [1568], Z);
+  u("t1", [4, 4, 16, 32], 512); u("t1b", [16], 512);
+  u("t2", [4, 4, 1, 16], 256); u("t2b", [1], 256);
+  return p;
+}
+
+let counter = 0;
+function makeVars(init: Init): Record<string, tf.Variable> {
+  counter++;
+  const v: Record<string, tf.Variable> = {};
+  for (const [k, { shape, values }] of Object.entries(init)) v[k] = tf.variable(tf.tensor(values, shape), true, `convstep${counter}/${k}`);
+  return v;
+}
+
+function loss(p: Record<string, tf.Variable>, x: tf.Tensor2D, eps: tf.Tensor2D): tf.Scalar {
+  const img = tf.reshape(x, [B, 28, 28, 1]) as tf.Tensor4D;
+  const a = tf.relu(tf.add(tf.conv2d(img, p.c1 as tf.Tensor4D, 2, "same"), p.c1b)) as tf.Tensor4D;
+  const b = tf.relu(tf.add(tf.conv2d(a, p.c2 as tf.Tensor4D, 2, "same"), p.c2b));
+  const h = tf.reshape(b, [B, 1568]) as tf.Tensor2D;
+  const mu = tf.add(tf.matMul(h, p.mu as tf.Tensor2D), p.mub);
+  const lv = tf.add(tf.matMul(h, p.lv as tf.Tensor2D), p.lvb);
+  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(lv, 0.5)), eps)) as tf.Tensor2D;
+  const d = tf.reshape(tf.relu(tf.add(tf.matMul(z, p.d as tf.Tensor2D), p.db)), [B, 7, 7, 32]) as tf.Tensor4D;
+  const t1 = tf.relu(tf.add(tf.conv2dTranspose(d, p.t1 as tf.Tensor4D, [B, 14, 14, 16], 2, "same"), p.t1b)) as tf.Tensor4D;
+  const logits = tf.reshape(tf.add(tf.conv2dTranspose(t1, p.t2 as tf.Tensor4D, [B, 28, 28, 1], 2, "same"), p.t2b), [B, 784]);
+  const rec = tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1);
+  const kl = tf.mul(tf.sum(tf.sub(tf.add(tf.exp(lv), tf.square(mu)), tf.add(lv, 1)), 1), 0.5);
+  return tf.mean(tf.add(rec, kl)) as tf.Scalar;
+}
+
+function step(p: Record<string, tf.Variable>, opt: tf.Optimizer, bt: { x: Float32Array; eps: Float32Array }): number {
+  const { value, grads } = tf.tidy(() => tf.variableGrads(() => loss(p, tf.tensor2d(bt.x, [B, 784]), tf.tensor2d(bt.eps, [B, Z])), Object.values(p)));
+  opt.applyGradients(grads);
+  const l = value.dataSync()[0];
+  tf.dispose([value, ...Object.values(grads)]);
+  return l;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function runConvStepBench(): Promise<Record<string, unknown>> {
+  const info = await initBackend();
+  console.log(describeBackend(info));
+  const steps = Number(process.env.STEPS ?? 5);
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const r = new Rng(0);
+  const ds = loadEmbeddedMnist();
+  const batches = Array.from({ length: 4 }, () => {
+    const x = new Float32Array(B * 784);
+    for (let i = 0; i < B; i++) {
+      const j = r.int(ds.count);
+      for (let t = 0; t < 784; t++) x[i * 784 + t] = r.uniform() < ds.images[j * 784 + t] ? 1 : 0;
+    }
+    return { x, eps: r.normals(new Float32Array(B * Z)) };
+  });
+  const init = initParams(new Rng(1));
+  const backends: BackendName[] = ["wasm", "cpu"];
+  const state: Record<string, { ms: number[]; losses: number[]; p?: Record<string, tf.Variable>; opt?: tf.Optimizer }> = {};
+  for (const be of backends) state[be] = { ms: [], losses: [] };
+  // Same start on both backends: the first losses must agree to float32 tolerance.
+  for (const be of backends) {
+    await useBackend(be);
+    const s = state[be];
+    s.p = makeVars(init);
+    s.opt = tf.train.adam(1e-3);
+    for (let i = 0; i < 3; i++) s.losses.push(step(s.p, s.opt, batches[i]));
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const be of backends) {
+      await useBackend(be);
+      const s = state[be];
+      const n = be === "cpu" ? Math.max(1, Math.ceil(steps / 5)) : steps;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) step(s.p!, s.opt!, batches[i % batches.length]);
+      s.ms.push((performance.now() - t0) / n);
+    }
+    console.log(`round ${round + 1}/${rounds}: ` + backends.map((be) => `${be} ${(B / (state[be].ms[round] / 1000)).toFixed(0)} img/s`).join(", "));
+  }
+  const result: Record<string, unknown> = { workload: "conv-vae-step (28×28, conv 16/32, z 20, B=128, Adam)", command: "npx tsx bench/workloads/conv-step.ts", flopsPerStep: CONV_VAE_STEP_FLOPS };
+  for (const be of backends) {
+    const ms = median(state[be].ms);
+    result[be] = { msPerStep: ms, imagesPerSec: B / (ms / 1000), firstLosses: state[be].losses, roundsMs: state[be].ms };
+  }
+  if (process.env.PROFILE === "1") {
+    await useBackend("wasm");
+    const s = state.wasm;
+    const prof = await tf.profile(() => {
+      step(s.p!, s.opt!, batches[0]);
+    });
+    const table = new Map<string, { count: number; ms: number }>();
+    for (const k of prof.kernels) {
+      const e = table.get(k.name) ?? { count: 0, ms: 0 };
+      e.count++;
+      e.ms += (await k.kernelTimeMs) as number;
+      table.set(k.name, e);
+    }
+    console.log(`profile (wasm): ${prof.kernels.length} kernels per step`);
+    for (const [name, e] of [...table.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) console.log(`  ${name.padEnd(28)} ${String(e.count).padStart(4)}  ${e.ms.toFixed(2).padStart(8)} ms`);
+  }
+  for (const be of backends) {
+    await useBackend(be);
+    state[be].opt!.dispose();
+    tf.dispose(Object.values(state[be].p!));
+  }
+  await useBackend(info.name);
+  return result;
+}
+
+if (require.main === module) {
+  runConvStepBench().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,7 @@
+export * from "./points";
+export * from "./kmeansInit";
+export { type DistanceEngine } from "./kmeansDistances";
+export * from "./kmeans";
+export * from "./kmeansModel";
+export * from "./gmm";
+export * from "./figures";

@@ -1,0 +1,461 @@
+/**
+ * K-means (lecture 003, "a running example of EM: K-means"): centres θ = {c_1..c_k},
+ * assignments z_i ∈ {1..k}, objective (inertia, the reconstruction loss of K-means as an
+ * autoencoder)
+ *
+ *   J(θ, z) = Σ_i ‖x_i − c_{z_i}‖²,
+ *
+ * minimized by coordinate descent, Lloyd's algorithm:
+ *   E-step (assignment)  z_i ← argmin_j ‖x_i − c_j‖²        (ties: smallest j)
+ *   M-step (update)      c_j ← (1/n_j) Σ_{i: z_i = j} x_i
+ * Neither step can increase J, so the inertia trace is non-increasing.
+ *
+ * `algorithm: "elkan"` (default) gives exactly the same labels and centres as plain Lloyd from
+ * the same initial centres, but skips distances that the triangle inequality rules out
+ * (Elkan 2003: an upper bound u_i ≥ ‖x_i − c_{z_i}‖, lower bounds l_ij ≤ ‖x_i − c_j‖, and
+ * ‖x − c_j‖ ≥ ‖c_{z_i} − c_j‖ − ‖x − c_{z_i}‖). Bounds carry a relative safety margin of 1e-9,
+ * far above double rounding, so pruning never drops the true nearest centre.
+ *
+ * Convergence follows scikit-learn: stop when the labels do not change ("labels-unchanged")
+ * or when Σ_j ‖c_j^{t+1} − c_j^t‖² ≤ tol · mean_j Var(x_j) ("tolerance"); otherwise after
+ * maxIterations. Unless labels were unchanged, a final E-step makes labels match the centres.
+ *
+ * Empty clusters: the centre is re-seeded at the point farthest from its own centre (the
+ * worst-explained point, as scikit-learn does) and a warning is issued; the inertia still does
+ * not increase (removing a point from a cluster cannot increase its within-cluster sum of squares).
+ */
+import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
+import { Rng, rng as makeRng } from "../runtime/rng";
+import { type PointSet, type PointsLike, meanVariance, sqDist, toPointSet } from "./points";
+import { checkK, kMeansPlusPlus, randomCentres } from "./kmeansInit";
+import {
+  type Assignment,
+  type DistanceEngine,
+  GemmDistances,
+  certifiedAssign,
+  chooseEngine,
+  exactAssign,
+} from "./kmeansDistances";
+
+export type KMeansInit = "k-means++" | "random" | Float64Array | readonly (readonly number[])[];
+
+export interface KMeansOptions {
+  /** Number of clusters. */
+  k: number;
+  /** "k-means++" (default), "random", or explicit initial centres (k × d). */
+  init?: KMeansInit;
+  /** Randomness for the initialization (default `rng()`: LATENTLAB_SEED or 42). */
+  rng?: Rng;
+  /** Independent initializations; the run with the lowest final inertia is returned (default 1). */
+  restarts?: number;
+  /** Default 300. */
+  maxIterations?: number;
+  /** Relative tolerance on the total squared centre shift, scaled by the mean variance (default 1e-4). */
+  tol?: number;
+  /** "elkan" (default, bound-accelerated) or "lloyd" (every distance every iteration); same result. */
+  algorithm?: "elkan" | "lloyd";
+  /** How the all-pairs distances are computed: "auto" (default), "tfjs", "js" or "exact". */
+  engine?: DistanceEngine | "auto";
+  /** Keep centres and labels of every iteration in `history` (for step-by-step figures). */
+  recordHistory?: boolean;
+  /** Stop early (in addition to the kernel interrupt). */
+  signal?: AbortSignal;
+  /** Where warnings go (default console.warn); they are also kept in `warnings`. */
+  onWarning?: (message: string) => void;
+  /** Called after every iteration. */
+  onIteration?: (it: KMeansIteration) => void;
+}
+
+export interface KMeansIteration {
+  /** 0-based iteration number. */
+  iteration: number;
+  /** J(θ_t, z_t): inertia of this iteration's assignment with the centres it was made with. */
+  inertia: number;
+  /** Σ_j ‖c_j^{t+1} − c_j^t‖². */
+  shift: number;
+  /** Points whose label changed in this E-step. */
+  changed: number;
+  /** Exact point–centre distances computed in this E-step (n·k for plain Lloyd). */
+  distanceComputations: number;
+  /** Wall time of the iteration in ms. */
+  ms: number;
+}
+
+export interface KMeansSnapshot {
+  centres: Float64Array;
+  labels: Int32Array;
+  inertia: number;
+}
+
+export interface KMeansResult {
+  k: number;
+  d: number;
+  /** Final centres, k × d row-major. */
+  centres: Float64Array;
+  /** Label of each point under the final centres. */
+  labels: Int32Array;
+  /** Points per cluster (cluster frequencies, for sampling). */
+  counts: Int32Array;
+  /** Final inertia Σ_i ‖x_i − c_{z_i}‖², computed exactly. */
+  inertia: number;
+  /** J(θ_t, z_t) per iteration (non-increasing). */
+  inertiaHistory: number[];
+  iterations: number;
+  stop: "labels-unchanged" | "tolerance" | "max-iterations";
+  log: KMeansIteration[];
+  /** The absolute tolerance used: tol · mean variance. */
+  tolAbs: number;
+  initialCentres: Float64Array;
+  algorithm: "elkan" | "lloyd";
+  engine: DistanceEngine;
+  warnings: string[];
+  /** Final inertia of every restart (the best is returned). */
+  restartInertias: number[];
+  /** Per-iteration centres (used for the assignment) and labels, when recordHistory is set. */
+  history?: KMeansSnapshot[];
+}
+
+const E = 1e-9;
+
+/** Centres as a Float64Array k × d, validated. */
+function centresFrom(init: Float64Array | readonly (readonly number[])[], k: number, d: number): Float64Array {
+  const flat = init instanceof Float64Array ? Float64Array.from(init) : Float64Array.from((init as number[][]).flat());
+  if (flat.length !== k * d) {
+    throw new RangeError(`kMeans: initial centres have ${flat.length} numbers, expected k × d = ${k} × ${d}.`);
+  }
+  for (let t = 0; t < flat.length; t++) {
+    if (!Number.isFinite(flat[t])) throw new RangeError(`kMeans: initial centre ${Math.floor(t / d)} has a non-finite coordinate.`);
+  }
+  return flat;
+}
+
+/**
+ * Run K-means (Lloyd's algorithm, optionally Elkan-accelerated) with `restarts` initializations
+ * and return the best by final inertia. Deterministic given the seed of `opts.rng`.
+ */
+export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<KMeansResult> {
+  const ps = toPointSet(points, "kMeans");
+  const { k } = opts;
+  checkK(k, ps.n, "kMeans");
+  const restarts = opts.restarts ?? 1;
+  if (!Number.isInteger(restarts) || restarts < 1) throw new RangeError(`kMeans: restarts = ${restarts} must be a positive integer.`);
+  const maxIterations = opts.maxIterations ?? 300;
+  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new RangeError(`kMeans: maxIterations = ${maxIterations} must be a positive integer.`);
+  const tol = opts.tol ?? 1e-4;
+  if (!(tol >= 0)) throw new RangeError(`kMeans: tol = ${tol} must be ≥ 0.`);
+  const init = opts.init ?? "k-means++";
+  if (typeof init !== "string" && restarts > 1) {
+    throw new RangeError("kMeans: explicit initial centres with restarts > 1 would repeat the same run; use restarts: 1.");
+  }
+  const r = opts.rng ?? makeRng();
+  const engine = await chooseEngine(ps, k, opts.engine ?? "auto");
+  const gemm = engine === "exact" ? null : new GemmDistances(ps, engine);
+  const tolAbs = tol * meanVariance(ps);
+  try {
+    let best: KMeansResult | null = null;
+    const inertias: number[] = [];
+    for (let s = 0; s < restarts; s++) {
+      const c0 =
+        init === "k-means++"
+          ? kMeansPlusPlus(ps, k, r)
+          : init === "random"
+            ? randomCentres(ps, k, r)
+            : centresFrom(init, k, ps.d);
+      const res = await lloyd(ps, c0, { ...opts, maxIterations, tolAbs, engine, gemm });
+      inertias.push(res.inertia);
+      if (!best || res.inertia < best.inertia) best = res;
+    }
+    best!.restartInertias = inertias;
+    return best!;
+  } finally {
+    gemm?.dispose();
+  }
+}
+
+interface RunOptions extends KMeansOptions {
+  maxIterations: number;
+  tolAbs: number;
+  engine: DistanceEngine;
+  gemm: GemmDistances | null;
+}
+
+/** One K-means run from given initial centres. */
+async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<KMeansResult> {
+  const { data, n, d } = ps;
+  const { k, gemm } = o;
+  const algorithm = o.algorithm ?? "elkan";
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    (o.onWarning ?? console.warn)(m);
+  };
+  const signal = loopSignal(o.signal);
+  const maybeYield = yielder();
+
+  let centres = Float64Array.from(init);
+  let sumSq = 0;
+  for (let t = 0; t < data.length; t++) sumSq += data[t] * data[t];
+  const sums = new Float64Array(k * d);
+  const counts = new Int32Array(k);
+  const labels = new Int32Array(n).fill(-1); // the state that sums/counts describe
+  let prevAssign: Int32Array | null = null;
+  let upper: Float64Array = new Float64Array(0);
+  let lower: Float64Array = new Float64Array(0);
+  const inertiaHistory: number[] = [];
+  const log: KMeansIteration[] = [];
+  const history: KMeansSnapshot[] = [];
+  let stop: KMeansResult["stop"] = "max-iterations";
+  let iterations = 0;
+  let exactTotal = 0;
+
+  const fullAssign = (c: Float64Array): Assignment => (gemm ? certifiedAssign(ps, c, k, gemm) : exactAssign(ps, c, k));
+
+  /** E-step; returns the new labels (does not touch the state). */
+  const assign = (c: Float64Array, first: boolean): { z: Int32Array; computed: number } => {
+    // Hybrid: while centres still move a lot, one matrix product beats many pruned distances.
+    const full = algorithm === "lloyd" || first || (gemm !== null && elkanWorkEstimate(ps, c, k, labels, upper, lower) > (n * k) / 16);
+    if (full) {
+      const a = fullAssign(c);
+      upper = a.dist;
+      lower = a.lower;
+      return { z: a.labels, computed: a.exactComputations };
+    }
+    return elkanAssign(ps, c, k, labels, upper, lower);
+  };
+
+  /** Move the state to labels z (sums and counts updated point by point, in index order). */
+  const applyLabels = (z: Int32Array): number => {
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      const b = z[i];
+      if (a === b) continue;
+      changed++;
+      if (a >= 0) {
+        counts[a]--;
+        for (let t = 0; t < d; t++) sums[a * d + t] -= data[i * d + t];
+      }
+      counts[b]++;
+      for (let t = 0; t < d; t++) sums[b * d + t] += data[i * d + t];
+      labels[i] = b;
+    }
+    return changed;
+  };
+
+  /** J(c, state) = Σ‖x‖² − 2 Σ_j c_j·S_j + Σ_j n_j ‖c_j‖². */
+  const inertiaOfState = (c: Float64Array): number => {
+    let j2 = sumSq;
+    for (let j = 0; j < k; j++) {
+      let cs = 0;
+      let cc = 0;
+      for (let t = 0; t < d; t++) {
+        cs += c[j * d + t] * sums[j * d + t];
+        cc += c[j * d + t] * c[j * d + t];
+      }
+      j2 += -2 * cs + counts[j] * cc;
+    }
+    return Math.max(0, j2);
+  };
+
+  /** Re-seed empty clusters at the worst-explained points; returns the points moved. */
+  const relocateEmpty = (c: Float64Array, iteration: number): number[] => {
+    const empty: number[] = [];
+    for (let j = 0; j < k; j++) if (counts[j] === 0) empty.push(j);
+    if (empty.length === 0) return [];
+    const dist = new Float64Array(n);
+    for (let i = 0; i < n; i++) dist[i] = sqDist(data, i * d, c, labels[i] * d, d);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
+    const moved: number[] = [];
+    let p = 0;
+    for (const j of empty) {
+      while (p < n && counts[labels[order[p]]] <= 1) p++;
+      if (p >= n) {
+        warn(`kMeans: cluster ${j} is empty at iteration ${iteration} and no point can be moved to it; its centre stays where it was.`);
+        continue;
+      }
+      const i = order[p++];
+      const z = new Int32Array(labels);
+      z[i] = j;
+      applyLabels(z);
+      moved.push(i);
+      warn(
+        `kMeans: cluster ${j} became empty at iteration ${iteration}; re-seeded at point ${i}, the point farthest from its centre ` +
+          `(squared distance ${dist[i].toPrecision(4)}). Empty clusters mean k is large for the data or duplicate initial centres.`,
+      );
+    }
+    return moved;
+  };
+
+  for (let it = 0; it < o.maxIterations; it++) {
+    const t0 = performance.now();
+    throwIfAborted(signal, `at K-means iteration ${it}`);
+    const { z, computed } = assign(centres, it === 0);
+    exactTotal += computed;
+    const changed = applyLabels(z);
+    const inertia = inertiaOfState(centres);
+    inertiaHistory.push(inertia);
+    if (o.recordHistory) history.push({ centres: Float64Array.from(centres), labels: Int32Array.from(z), inertia });
+    const moved = relocateEmpty(centres, it);
+    // M-step: c_j = S_j / n_j.
+    const next = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) {
+      if (counts[j] === 0) next.set(centres.subarray(j * d, (j + 1) * d), j * d);
+      else for (let t = 0; t < d; t++) next[j * d + t] = sums[j * d + t] / counts[j];
+    }
+    let shift = 0;
+    const drift = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      const e = sqDist(next, j * d, centres, j * d, d);
+      shift += e;
+      drift[j] = Math.sqrt(e);
+    }
+    if (algorithm === "elkan") updateBounds(labels, upper, lower, drift, k, moved);
+    const unchanged = prevAssign !== null && equalLabels(prevAssign, z);
+    prevAssign = z;
+    centres = next;
+    iterations = it + 1;
+    const entry = { iteration: it, inertia, shift, changed, distanceComputations: computed, ms: performance.now() - t0 };
+    log.push(entry);
+    o.onIteration?.(entry);
+    if (unchanged) {
+      stop = "labels-unchanged";
+      break;
+    }
+    if (shift <= o.tolAbs) {
+      stop = "tolerance";
+      break;
+    }
+    await maybeYield();
+  }
+  if (stop !== "labels-unchanged") {
+    const { z, computed } = assign(centres, false);
+    exactTotal += computed;
+    applyLabels(z);
+  }
+  let inertia = 0;
+  for (let i = 0; i < n; i++) inertia += sqDist(data, i * d, centres, labels[i] * d, d);
+  return {
+    k,
+    d,
+    centres,
+    labels: Int32Array.from(labels),
+    counts: Int32Array.from(counts),
+    inertia,
+    inertiaHistory,
+    iterations,
+    stop,
+    log,
+    tolAbs: o.tolAbs,
+    initialCentres: Float64Array.from(init),
+    algorithm,
+    engine: o.engine,
+    warnings,
+    restartInertias: [inertia],
+    history: o.recordHistory ? history : undefined,
+  };
+}
+
+/** Pairs (i, j) that Elkan's test cannot prune with the current (untightened) bounds. */
+function elkanWorkEstimate(ps: PointSet, c: Float64Array, k: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): number {
+  const { n, d } = ps;
+  const s = new Float64Array(k).fill(Infinity);
+  for (let a = 0; a < k; a++)
+    for (let b = a + 1; b < k; b++) {
+      const h = 0.5 * Math.sqrt(sqDist(c, a * d, c, b * d, d));
+      if (h < s[a]) s[a] = h;
+      if (h < s[b]) s[b] = h;
+    }
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const u = upper[i];
+    if (u < s[labels[i]]) continue;
+    const o = i * k;
+    for (let j = 0; j < k; j++) if (lower[o + j] <= u) count++;
+  }
+  return count;
+}
+
+function equalLabels(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** After centres moved by drift_j: u_i += drift_{z_i}, l_ij −= drift_j (with the safety margin). */
+function updateBounds(labels: Int32Array, upper: Float64Array, lower: Float64Array, drift: Float64Array, k: number, moved: number[]): void {
+  const n = labels.length;
+  for (let i = 0; i < n; i++) {
+    const u = upper[i];
+    const dz = drift[labels[i]];
+    upper[i] = u + dz + E * (u + dz);
+    const o = i * k;
+    for (let j = 0; j < k; j++) {
+      const l = lower[o + j];
+      const v = l - drift[j] - E * (l + drift[j]);
+      lower[o + j] = v > 0 ? v : 0;
+    }
+  }
+  for (const i of moved) upper[i] = Infinity;
+}
+
+/**
+ * Elkan's E-step. State: labels z (current), upper u_i, lower l_ij (valid for the centres `c`).
+ * A centre j is skipped when max(l_ij, ½‖c_{z_i} − c_j‖) exceeds u_i (then ‖x_i − c_j‖ > ‖x_i − c_{z_i}‖).
+ */
+function elkanAssign(
+  ps: PointSet,
+  c: Float64Array,
+  k: number,
+  labels: Int32Array,
+  upper: Float64Array,
+  lower: Float64Array,
+): { z: Int32Array; computed: number } {
+  const { data, n, d } = ps;
+  const half = new Float64Array(k * k);
+  const s = new Float64Array(k).fill(Infinity);
+  for (let a = 0; a < k; a++)
+    for (let b = a + 1; b < k; b++) {
+      const h = 0.5 * Math.sqrt(sqDist(c, a * d, c, b * d, d));
+      half[a * k + b] = h;
+      half[b * k + a] = h;
+      if (h < s[a]) s[a] = h;
+      if (h < s[b]) s[b] = h;
+    }
+  const z = new Int32Array(labels);
+  let computed = 0;
+  for (let i = 0; i < n; i++) {
+    let a = z[i];
+    let u = upper[i];
+    if (u + E * (u + s[a]) < s[a]) continue;
+    const o = i * k;
+    const xo = i * d;
+    let tight = false;
+    let uSq = 0;
+    for (let j = 0; j < k; j++) {
+      if (j === a) continue;
+      const l = lower[o + j];
+      const h = half[a * k + j];
+      const zb = l > h ? l : h;
+      if (u + E * (u + zb) < zb) continue;
+      if (!tight) {
+        uSq = sqDist(data, xo, c, a * d, d);
+        u = Math.sqrt(uSq);
+        lower[o + a] = u;
+        tight = true;
+        computed++;
+        if (u + E * (u + zb) < zb) continue;
+      }
+      const e = sqDist(data, xo, c, j * d, d);
+      computed++;
+      const dj = Math.sqrt(e);
+      lower[o + j] = dj;
+      if (e < uSq || (e === uSq && j < a)) {
+        a = j;
+        u = dj;
+        uSq = e;
+      }
+    }
+    z[i] = a;
+    upper[i] = u;
+  }
+  return { z, computed };
+}

@@ -1,0 +1,2 @@
+export * from "./gradients";
+export * from "./elboEstimator";

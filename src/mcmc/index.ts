@@ -1,0 +1,2 @@
+export * from "./metropolis";
+export * from "./vaePosterior";

@@ -1,0 +1,103 @@
+/**
+ * HTML for a Plotly figure that renders offline: in classic Notebook, in JupyterLab without
+ * the plotly extension, and as a standalone page. Deterministic: the same figure and name
+ * give the same bytes (element ids derive from the names, nothing random or timed).
+ */
+import type { Figure } from "./figure";
+import { plotlySource } from "./plotlyBundle";
+
+/** JSON that is safe inside an inline <script>: no "</script", no U+2028/2029 surprises. */
+export function scriptJson(x: unknown): string {
+  return JSON.stringify(x)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+/** The id of a figure's <div>: "latentlab-<notebook>-<name>", from names only. */
+export function figureDivId(name: string, notebook?: string): string {
+  const nb = (notebook ?? "").replace(/[^A-Za-z0-9_-]/g, "_");
+  return nb ? `latentlab-${nb}-${name}` : `latentlab-${name}`;
+}
+
+/**
+ * plotly.js inlined in <script> elements, run with `window.define` hidden: classic Notebook
+ * has require.js, and a UMD bundle that sees `define.amd` registers itself as an anonymous
+ * AMD module instead of setting `window.Plotly` (and require.js then complains about a
+ * mismatched anonymous define). Restored right after, even if the bundle throws.
+ */
+export function plotlyScriptTags(): string {
+  return (
+    `<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};` +
+    `window.__latentlabDefine = window.define; window.define = undefined;</script>\n` +
+    `<script type="text/javascript">${plotlySource()}</script>\n` +
+    `<script type="text/javascript">window.define = window.__latentlabDefine; delete window.__latentlabDefine;</script>\n`
+  );
+}
+
+export interface FigureHtmlOptions {
+  /** Inline plotly.js before the figure (the first figure of a kernel session, or a standalone page). */
+  includePlotly: boolean;
+  /** Notebook name, part of the element id (two notebooks open in one JupyterLab page). */
+  notebook?: string;
+  /** Fixed height in px when the layout does not set one (default 450, Plotly's own). */
+  height?: number;
+}
+
+/**
+ * A <div> plus a script that draws `fig` into it once `window.Plotly` exists. Expects `fig`
+ * already passed through prepareFigure. The script waits up to 30 s for plotly.js (loaded by
+ * the first figure of the session) and otherwise writes a message saying what to do.
+ */
+export function figureHtml(fig: Figure, name: string, opts: FigureHtmlOptions): string {
+  const id = figureDivId(name, opts.notebook);
+  const layoutHeight = (fig.layout as { height?: unknown } | undefined)?.height;
+  const height = typeof layoutHeight === "number" ? layoutHeight : (opts.height ?? 450);
+  const layoutWidth = (fig.layout as { width?: unknown } | undefined)?.width;
+  const width = typeof layoutWidth === "number" ? `${layoutWidth}px` : "100%";
+  const config = { responsive: true, displaylogo: false, ...(fig.config ?? {}) };
+  const draw =
+    `(function () {\n` +
+    `  var id = ${scriptJson(id)};\n` +
+    `  var fig = ${scriptJson({ data: fig.data, layout: fig.layout ?? {}, config })};\n` +
+    `  function target() {\n` +
+    `    var all = document.querySelectorAll('[id="' + id + '"]');\n` +
+    `    for (var i = all.length - 1; i >= 0; i--) if (!all[i].getAttribute("data-drawn")) return all[i];\n` +
+    `    return null;\n` +
+    `  }\n` +
+    `  var tries = 0;\n` +
+    `  function draw() {\n` +
+    `    var el = target();\n` +
+    `    if (!el) return;\n` +
+    `    if (window.Plotly) { el.setAttribute("data-drawn", "1"); window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }\n` +
+    `    if (++tries < 600) { setTimeout(draw, 50); return; }\n` +
+    `    el.setAttribute("data-drawn", "1");\n` +
+    `    el.textContent = "plotly.js is not loaded in this page: the first figure of the kernel session carries it. Re-run that cell (or restart the kernel and run all).";\n` +
+    `  }\n` +
+    `  draw();\n` +
+    `})();`;
+  return (
+    (opts.includePlotly ? plotlyScriptTags() : "") +
+    `<div id="${id}" class="latentlab-figure" style="width: ${width}; height: ${height}px;"></div>\n` +
+    `<script type="text/javascript">\n${draw}\n</script>\n`
+  );
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/**
+ * A complete HTML page showing one figure that opens offline: plotly.js inlined (self-contained,
+ * ~5 MB), or, with `plotlySrc`, loaded from that relative path (e.g. "../plotly.min.js").
+ */
+export function standaloneFigurePage(fig: Figure, name: string, notebook?: string, plotlySrc?: string): string {
+  const title = notebook ? `${notebook} / ${name}` : name;
+  const plotly = plotlySrc ? `<script type="text/javascript" src="${escapeHtml(plotlySrc)}"></script>\n` : "";
+  return (
+    `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(title)}</title>\n${plotly}</head>\n<body>\n` +
+    figureHtml(fig, name, { includePlotly: !plotlySrc, notebook }) +
+    `</body>\n</html>\n`
+  );
+}

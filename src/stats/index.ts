@@ -1,0 +1,3 @@
+export * from "./gof";
+export * from "./gaussian-mle";
+export * from "./figures";
