@@ -194,6 +194,8 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null)
   return signal ? `signal ${signal}` : `exit code ${code}`;
 }
 
+class PortInUseError extends Error {}
+
 export class KernelClient {
   readonly session = randomUUID();
   private readonly shell = new zmq.Dealer({ linger: 0 });
@@ -241,8 +243,21 @@ export class KernelClient {
     return this.logTail;
   }
 
-  /** Start a kernel and wait until it answers kernel_info_request and its IOPub is connected. */
+  /**
+   * Start a kernel and wait until it answers kernel_info_request and its IOPub is connected.
+   * Retries with new ports if one of the free ports was taken before the kernel bound it.
+   */
   static async start(opts: StartOptions = {}): Promise<KernelClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await KernelClient.startOnce(opts);
+      } catch (e) {
+        if (!(e instanceof PortInUseError) || attempt >= 3) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(opts: StartOptions): Promise<KernelClient> {
     const spec = opts.spec ?? latentlabKernelSpec();
     const [shell, iopub, stdin, control, hb] = await freePorts(5);
     const connection: ConnectionInfo = {
@@ -306,6 +321,9 @@ export class KernelClient {
         throw new Error(
           `The latentlab kernel exited with ${describeExit(this.exitInfo.code, this.exitInfo.signal)} while starting.\n${this.logTail}`,
         );
+      }
+      if (/EADDRINUSE|Address already in use/.test(this.logTail)) {
+        throw new PortInUseError(`The kernel could not bind its ports:\n${this.logTail}`);
       }
       if (Date.now() > deadline) {
         throw new Error(`The latentlab kernel did not answer within ${timeoutSeconds} s of starting.\n${this.logTail}`);

@@ -25,17 +25,21 @@ if (!build.ok) {
 process.env.LATENTLAB_KERNEL = "1";
 
 // Started by latentlab's own client (the headless runner)? Then exit when that process is gone,
-// even if it was killed without a chance to clean up: never an orphaned kernel.
+// even if it was killed without a chance to clean up: never an orphaned kernel. The watchdog
+// runs in a worker thread so that it also fires while a cell blocks the main thread (while (true)).
 const parentPid = Number(process.env.LATENTLAB_PARENT_PID || 0);
 delete process.env.LATENTLAB_PARENT_PID;
 if (parentPid > 0) {
-  setInterval(() => {
-    try {
-      process.kill(parentPid, 0);
-    } catch (e) {
-      if (e && e.code === "ESRCH") process.exit(1);
-    }
-  }, 1000).unref();
+  const { Worker } = require("worker_threads");
+  const watchdog = new Worker(
+    `const parent = ${parentPid};
+     setInterval(() => {
+       try { process.kill(parent, 0); }
+       catch (e) { if (e && e.code === "ESRCH") process.kill(${process.pid}, "SIGKILL"); }
+     }, 1000);`,
+    { eval: true, stdout: false, stderr: false },
+  );
+  watchdog.unref();
 }
 
 // Registered before tslab's own SIGINT handler; both run. The abort module is loaded lazily

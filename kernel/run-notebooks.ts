@@ -2,7 +2,7 @@
  * The headless notebook runner: executes notebooks in the latentlab kernel, cell by cell, and
  * writes executed copies to build/notebooks/NAME.ipynb. Node only (no Python, no Jupyter).
  *
- *   npm run notebooks [-- <names…>] [--timeout S] [--out DIR] [--smoke]
+ *   npm run notebooks [-- <names…>] [--timeout S] [--out DIR] [--smoke] [--echo]
  *
  * Names: "03", "03-vae", "03-vae.ipynb" or a path; none = every notebooks/*.ipynb. Stops a
  * notebook at its first failing cell (tslab aborts later requests anyway), reports the cell,
@@ -13,7 +13,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { describeExit, KernelClient, PROJECT_ROOT } from "./client";
+import { describeExit, ExecuteOutcome, IopubMessage, KernelClient, PROJECT_ROOT } from "./client";
 import { Cell, joinSource, Notebook, Output, OutputCollector, readNotebook, writeNotebook } from "./notebook";
 
 export const NOTEBOOKS_DIR = path.join(PROJECT_ROOT, "notebooks");
@@ -33,8 +33,10 @@ export interface RunOptions {
   smoke?: boolean;
   /** Progress lines (default: stderr). Pass `() => {}` for silence. */
   log?: (line: string) => void;
-  /** Called for every output message of every cell (e.g. to echo stdout live). */
-  onOutput?: (notebook: string, cellIndex: number, output: Output) => void;
+  /** Called for every IOPub output message of every cell, as it arrives (e.g. to echo stdout). */
+  onMessage?: (notebook: string, cellIndex: number, msg: IopubMessage) => void;
+  /** Echo the cells' stdout/stderr to this process's stderr while they run. */
+  echo?: boolean;
   /** Seconds to wait for a kernel to start (default 120: the first start may rebuild lib/). */
   startTimeoutSeconds?: number;
 }
@@ -171,12 +173,14 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
         LATENTLAB_NOTEBOOK: name,
       },
       startTimeoutSeconds: opts.startTimeoutSeconds,
+      onLog: opts.echo ? (t) => process.stderr.write(t) : undefined,
     });
   } catch (e) {
     writeNotebook(outPath, nb);
     return finish("failed-to-start", `${name}: the kernel did not start: ${(e as Error).message}`);
   }
   result.startSeconds = (Date.now() - t0) / 1000;
+  log(`${name}: kernel ready in ${result.startSeconds.toFixed(1)} s; running ${codeCells.length} code cells`);
   result.kernelPid = kernel.pid;
 
   const collector = new OutputCollector([]);
@@ -194,13 +198,25 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
       const outputs: Output[] = [];
       cell.outputs = outputs;
       collector.setCell(outputs);
-      const outcome = await kernel.execute(source, {
+      const outcome = await kernel
+        .execute(source, {
         timeoutSeconds,
         onMessage: (m) => {
           collector.add(m);
-          if (opts.onOutput && outputs.length > 0) opts.onOutput(name, index, outputs[outputs.length - 1]);
+          opts.onMessage?.(name, index, m);
+          if (opts.echo && m.header.msg_type === "stream") process.stderr.write(String(m.content.text ?? ""));
         },
-      });
+        })
+        .catch(
+          (e: Error): ExecuteOutcome => ({
+            status: kernel.exitInfo ? "died" : "error",
+            executionCount: null,
+            messages: [],
+            stderr: `lost contact with the kernel: ${e.message}`,
+            message: "error",
+            seconds: 0,
+          }),
+        );
       cell.execution_count = outcome.executionCount;
       if (outcome.status === "ok") {
         result.executedCells++;
@@ -264,11 +280,12 @@ export function summaryTable(results: NotebookResult[]): string {
   return [fmt(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(fmt)].join("\n");
 }
 
-const USAGE = `usage: npm run notebooks [-- <names…>] [--timeout S] [--out DIR] [--smoke]
+const USAGE = `usage: npm run notebooks [-- <names…>] [--timeout S] [--out DIR] [--smoke] [--echo]
   names      "03", "03-vae", "03-vae.ipynb" or a path (default: every notebooks/*.ipynb)
   --timeout  per-cell timeout in seconds (default $LATENTLAB_CELL_TIMEOUT or ${DEFAULT_CELL_TIMEOUT_SECONDS})
   --out      where executed copies go (default build/notebooks)
-  --smoke    set LATENTLAB_SMOKE=1 (shrunken runs, as in CI)`;
+  --smoke    set LATENTLAB_SMOKE=1 (shrunken runs, as in CI)
+  --echo     show the cells' stdout/stderr while they run`;
 
 export function parseArgs(argv: string[]): { names: string[]; opts: RunOptions } {
   const names: string[] = [];
@@ -289,6 +306,7 @@ export function parseArgs(argv: string[]): { names: string[]; opts: RunOptions }
       opts.timeoutSeconds = t;
     } else if (a === "--out" || a.startsWith("--out=")) opts.outDir = path.resolve(value("--out"));
     else if (a === "--smoke") opts.smoke = true;
+    else if (a === "--echo") opts.echo = true;
     else if (a.startsWith("-")) throw new Error(`Unknown option ${a}.\n${USAGE}`);
     else names.push(a);
   }
@@ -302,8 +320,9 @@ async function main(): Promise<number> {
     parsed = parseArgs(process.argv.slice(2));
     results = await runNotebooks(parsed.names, parsed.opts);
   } catch (e) {
-    process.stderr.write((e as Error).message + "\n");
-    return 2;
+    const help = (e as Error).message === USAGE;
+    (help ? process.stdout : process.stderr).write((e as Error).message + "\n");
+    return help ? 0 : 2;
   }
   if (results.length === 0) {
     process.stderr.write(`No notebooks in ${NOTEBOOKS_DIR}.\n`);

@@ -80,6 +80,6 @@ if (!b.ok) {
 }
 const installer = path.join(ROOT, "kernel", "install.js");
 if (fs.existsSync(installer)) {
-  const r = spawnSync(process.execPath, [installer, "--quiet"], { stdio: "inherit", cwd: ROOT });
+  const r = spawnSync(process.execPath, [installer], { stdio: "inherit", cwd: ROOT });
   if (r.status !== 0) process.exit(r.status || 1);
 }

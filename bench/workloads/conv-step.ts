@@ -10,14 +10,16 @@
  * throws), so the comparison is wasm + latentlab kernels against the cpu backend (the only way
  * a conv model trained here before), alternated in one process; PROFILE=1 prints the kernel table.
  *
- * Run: `npx tsx bench/workloads/conv-step.ts` (env: STEPS=5 per round, ROUNDS=3, PROFILE=1).
- * Stand-alone script (no bench registry existed when it was written); `runConvStepBench()`
- * returns the JSON result.
+ * In the bench harness: `npm run bench -- conv-vae-step` (exports `workloads`). Stand-alone:
+ * `npx tsx bench/workloads/conv-step.ts` (env: STEPS=5 per round, ROUNDS=3, PROFILE=1).
+ * CONV_BENCH_CPU=1 includes the cpu backend in both (~1 minute per step here: off by default).
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, useBackend, describeBackend, BackendName } from "../../src/runtime/backend";
 import { Rng } from "../../src/runtime/rng";
 import { loadEmbeddedMnist } from "../../src/data/mnist";
+import { registerWasmKernels, unregisterWasmKernels } from "../../src/kernels";
+import { type Implementation, type Workload, Skip, nodePeakRssMB } from "../harness";
 
 const B = 128;
 const Z = 20;
@@ -89,14 +91,11 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export async function runConvStepBench(): Promise<Record<string, unknown>> {
-  const info = await initBackend();
-  console.log(describeBackend(info));
-  const steps = Number(process.env.STEPS ?? 5);
-  const rounds = Number(process.env.ROUNDS ?? 3);
+/** Four fixed batches of binarized digits and their noise ε (seeded). */
+function makeBatches(): { x: Float32Array; eps: Float32Array }[] {
   const r = new Rng(0);
   const ds = loadEmbeddedMnist();
-  const batches = Array.from({ length: 4 }, () => {
+  return Array.from({ length: 4 }, () => {
     const x = new Float32Array(B * 784);
     for (let i = 0; i < B; i++) {
       const j = r.int(ds.count);
@@ -104,8 +103,17 @@ export async function runConvStepBench(): Promise<Record<string, unknown>> {
     }
     return { x, eps: r.normals(new Float32Array(B * Z)) };
   });
+}
+
+export async function runConvStepBench(): Promise<Record<string, unknown>> {
+  const info = await initBackend();
+  console.log(describeBackend(info));
+  const steps = Number(process.env.STEPS ?? 5);
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const batches = makeBatches();
   const init = initParams(new Rng(1));
-  const backends: BackendName[] = ["wasm", "cpu"];
+  // The cpu backend needs about a minute per step here: opt in with CONV_BENCH_CPU=1.
+  const backends: BackendName[] = process.env.CONV_BENCH_CPU === "1" ? ["wasm", "cpu"] : ["wasm"];
   const state: Record<string, { ms: number[]; losses: number[]; p?: Record<string, tf.Variable>; opt?: tf.Optimizer }> = {};
   for (const be of backends) state[be] = { ms: [], losses: [] };
   // Same start on both backends: the first losses must agree to float32 tolerance.
@@ -156,6 +164,76 @@ export async function runConvStepBench(): Promise<Record<string, unknown>> {
   await useBackend(info.name);
   return result;
 }
+
+function implementation(name: string, backend: BackendName, steps: number, repetitions?: number): Implementation {
+  let p: Record<string, tf.Variable> | null = null;
+  let opt: tf.Optimizer | null = null;
+  let batches: { x: Float32Array; eps: Float32Array }[] = [];
+  return {
+    name,
+    backend: `tfjs ${backend}`,
+    repetitions,
+    async setup() {
+      await initBackend();
+      if (backend === "cpu" && process.env.CONV_BENCH_CPU !== "1") throw new Skip("the cpu backend needs about a minute per conv step here; set CONV_BENCH_CPU=1 to include it");
+      await useBackend(backend);
+      this.backend = backend === "wasm" ? "tfjs wasm, latentlab kernels (registerWasmKernels)" : "tfjs cpu, stock kernels";
+      batches = makeBatches();
+      p = makeVars(initParams(new Rng(1)));
+      opt = tf.train.adam(1e-3);
+      step(p, opt, batches[0]);
+    },
+    async run() {
+      await useBackend(backend);
+      let loss = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) loss = step(p!, opt!, batches[i % batches.length]);
+      const ms = performance.now() - t0;
+      return { ms, units: steps * B, metrics: { msPerStep: +(ms / steps).toFixed(1), loss: +loss.toFixed(3) }, peakRssMB: nodePeakRssMB() };
+    },
+    async teardown() {
+      opt?.dispose();
+      if (p) tf.dispose(Object.values(p));
+      await useBackend((await initBackend()).name);
+    },
+  };
+}
+
+/** Stock tfjs-backend-wasm: reported as skipped with the reason (it cannot train a convolution). */
+const stockWasm: Implementation = {
+  name: "tfjs wasm (stock kernels)",
+  backend: "tfjs wasm, stock tfjs kernels",
+  async setup() {
+    await initBackend();
+    unregisterWasmKernels();
+    const missing = !tf.getKernel("Conv2DBackpropFilter", "wasm");
+    registerWasmKernels();
+    if (missing) throw new Skip("tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel: a conv model cannot train on stock wasm");
+    throw new Skip("stock tfjs now provides Conv2DBackpropFilter: compare it here");
+  },
+  async run() {
+    throw new Error("unreachable");
+  },
+};
+
+/** The harness registry entry (bench/run.ts). */
+export const workloads: Workload[] = [
+  {
+    name: "conv-vae-step",
+    description: "conv VAE train step: conv 4×4/2 1→16→32, dense z 20, conv2dTranspose 32→16→1, 28×28, batch 128, Adam",
+    flopsPerUnit: CONV_VAE_STEP_FLOPS / B,
+    unit: "images",
+    repetitions: 5,
+    reference: "latentlab wasm kernels",
+    async implementations() {
+      return [implementation("latentlab wasm kernels", "wasm", 5), stockWasm, implementation("tfjs cpu", "cpu", 1, 1)];
+    },
+    notes: [
+      `FLOPs per step: ${CONV_VAE_STEP_FLOPS} (3 × forward: each conv, transposed conv and dense layer has two backward products).`,
+      "latentlab kernels: Conv2DBackpropFilter (im2col + XNNPACK matmul), Conv2DBackpropInput (matmul + col2im), SIMD Adam.",
+    ],
+  },
+];
 
 if (require.main === module) {
   runConvStepBench().then(

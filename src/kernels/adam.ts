@@ -8,10 +8,10 @@
  *
  * tfjs runs this as 13 elementwise kernels per variable, each a full pass over the variable
  * through the wasm heap (~660k parameters per pass for the 784-400-20 VAE); here it is one
- * JavaScript pass that reads θ, m, v, g once and writes the three new tensors. The
- * arithmetic is done in float64 and rounded once when stored (tfjs rounds after every
- * operation), so each update agrees with tfjs's to about one float32 rounding (≤ 1e-6
- * relative); test/kernels/adam.test.ts checks this over many steps.
+ * pass that reads θ, m, v, g once and writes the three new tensors: a 4-lane WebAssembly
+ * SIMD loop on the backend's memory (adamSimd.ts), with a JavaScript loop for the last n mod 4
+ * entries (or all of them without SIMD). Both round to float32 after every operation in
+ * tfjs's order, so the update is bit-identical to tfjs's own; test/kernels/adam.test.ts checks.
  *
  * `AdamOptimizer.prototype.applyGradients` is wrapped (by registerWasmKernels) so that
  * tf.train.adam optimizers use the kernel whenever the wasm backend is active: no API change,
@@ -19,6 +19,27 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, TensorInfo, WasmBackendLike, heapF32 } from "./wasmBackend";
+import { AdamSimdFn, adamSimdFor } from "./adamSimd";
+
+/** The SIMD loop bound to this backend's memory, and byte offsets of tensors in it (or null). */
+function simdUpdate(backend: unknown): { fn: AdamSimdFn; offset: (t: TensorInfo) => number } | null {
+  if (!simdConfig.enabled) return null;
+  const be = backend as { wasm?: { asm?: { memory?: WebAssembly.Memory } }; dataIdMap?: { get(id: object): { memoryOffset: number } | undefined } };
+  const memory = be.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !be.dataIdMap) return null;
+  const fn = adamSimdFor(memory);
+  if (!fn) return null;
+  const map = be.dataIdMap;
+  return { fn, offset: (t) => (map.get(t.dataId) as { memoryOffset: number }).memoryOffset };
+}
+
+/** Whether the active wasm backend runs the SIMD Adam loop (false: JavaScript loop, or not wasm). */
+export function adamSimdActive(): boolean {
+  return tf.getBackend() === "wasm" && simdUpdate(tf.backend()) !== null;
+}
+
+/** Tests switch the SIMD path off to check that the JavaScript path gives the same bits. */
+export const simdConfig = { enabled: true };
 
 export const ADAM_KERNEL = "LatentlabAdamUpdate";
 
@@ -45,6 +66,14 @@ export function adamUpdateWasm({ inputs, backend, attrs = {} }: KernelArgs): Ten
   const negLr = f(-(attrs.learningRate as number));
   const omab1 = f(1 - heapF32(be, accBeta1)[0]);
   const omab2 = f(1 - heapF32(be, accBeta2)[0]);
+  const simd = simdUpdate(backend);
+  const n4 = simd ? n & ~3 : 0;
+  if (simd && n4 > 0) {
+    const ptr = (t: TensorInfo) => simd.offset(t);
+    simd.fn(n4 * 4, ptr(x), ptr(m), ptr(v), ptr(g), ptr(xo), ptr(mo), ptr(vo), b1, b2, c1, c2, omab1, omab2, eps, negLr);
+  }
+  // The remainder (or everything, without SIMD) in JavaScript, rounding to float32 after
+  // every operation in the same order, so both paths give the same bits.
   const X = heapF32(be, x);
   const M = heapF32(be, m);
   const V = heapF32(be, v);
@@ -52,15 +81,13 @@ export function adamUpdateWasm({ inputs, backend, attrs = {} }: KernelArgs): Ten
   const XO = heapF32(be, xo);
   const MO = heapF32(be, mo);
   const VO = heapF32(be, vo);
-  const r1 = 1 / omab1;
-  const r2 = 1 / omab2;
-  for (let i = 0; i < n; i++) {
+  for (let i = n4; i < n; i++) {
     const gi = G[i];
-    const mi = M[i] * b1 + gi * c1;
-    const vi = V[i] * b2 + gi * gi * c2;
+    const mi = f(f(M[i] * b1) + f(gi * c1));
+    const vi = f(f(V[i] * b2) + f(f(gi * gi) * c2));
     MO[i] = mi;
     VO[i] = vi;
-    XO[i] = X[i] + ((mi * r1) / (Math.sqrt(vi * r2) + eps)) * negLr;
+    XO[i] = f(f(f(mi / omab1) / f(f(Math.sqrt(f(vi / omab2))) + eps)) * negLr) + X[i];
   }
   return [xo, mo, vo];
 }

@@ -146,21 +146,31 @@ export function betaVaeMetric(o: BetaVaeMetricOptions): BetaVaeMetricResult {
 }
 
 /**
- * Axis alignment of a code, from the BetaVAE metric's mean z_diff table Z (K×d): for factor
- * k take the unit j* with the smallest z_diff when k is held fixed and compare it with that
- * unit's z_diff when the other factors are held fixed,
- *   a_k = 1 − Z[k, j*] / mean_{k' ≠ k} Z[k', j*],
- * 1 when one unit carries factor k alone, near 0 when k is spread over many units. The
- * BetaVAE score's linear classifier can see through a rotation; this number cannot.
+ * Axis alignment of a code, from the BetaVAE metric's mean z_diff table Z (K×d): holding
+ * factor k fixed should silence the unit that carries it. For each factor take the unit with
+ * the deepest relative dip,
+ *   a_k = max_j ( 1 − Z[k, j] / mean_{k' ≠ k} Z[k', j] ),
+ * over units that move at all (dead units, Z ≈ 0 for every factor, are skipped). a_k = 1 when
+ * one unit carries factor k alone, small when k is spread over many units. The BetaVAE score's
+ * linear classifier can partly see through a rotation of the code; this number cannot.
  */
 export function axisAlignment(meanZDiff: Float64Array, K: number, d: number): { perFactor: number[]; mean: number } {
+  const unitMean = Array.from({ length: d }, (_, j) => {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += meanZDiff[k * d + j] / K;
+    return s;
+  });
+  const alive = Math.max(...unitMean) * 1e-2;
   const perFactor: number[] = [];
   for (let k = 0; k < K; k++) {
-    let jb = 0;
-    for (let j = 1; j < d; j++) if (meanZDiff[k * d + j] < meanZDiff[k * d + jb]) jb = j;
-    let other = 0;
-    for (let k2 = 0; k2 < K; k2++) if (k2 !== k) other += meanZDiff[k2 * d + jb] / (K - 1);
-    perFactor.push(other > 0 ? 1 - meanZDiff[k * d + jb] / other : 0);
+    let best = 0;
+    for (let j = 0; j < d; j++) {
+      if (!(unitMean[j] > alive)) continue;
+      let other = 0;
+      for (let k2 = 0; k2 < K; k2++) if (k2 !== k) other += meanZDiff[k2 * d + j] / (K - 1);
+      if (other > 0) best = Math.max(best, 1 - meanZDiff[k * d + j] / other);
+    }
+    perFactor.push(best);
   }
   return { perFactor, mean: perFactor.reduce((a, b) => a + b, 0) / K };
 }

@@ -97,7 +97,8 @@ export function assertTrainable(model: Vae): void {
     throw new Error(
       `The convolutional VAE cannot train on the "${backend}" backend: it has no Conv2DBackpropFilter kernel ` +
         `(the gradient of a convolution with respect to its filter). Use the MLP architecture, or run with ` +
-        `LATENTLAB_BACKEND=cpu (works, but slowly); a wasm kernel is planned.`,
+        `LATENTLAB_BACKEND=cpu (works, but slowly). latentlab registers this kernel for wasm when it selects the ` +
+        `wasm backend (src/kernels); if you unregistered it, call registerWasmKernels().`,
     );
   }
 }
@@ -106,7 +107,8 @@ type Data = Float32Array | { images: Float32Array };
 
 /**
  * Train `model` on images (n×D values in [0, 1]). Returns the per-epoch metrics; the same
- * history is appended to `model`'s record in `trainingHistory(model)`.
+ * history is appended to `model`'s record in `trainingHistory(model)`. Each call starts a
+ * fresh Adam optimizer (its moment estimates are not carried over between calls).
  */
 export async function trainVae(model: Vae, data: Data, opts: TrainVaeOptions): Promise<TrainVaeResult> {
   await initBackend();

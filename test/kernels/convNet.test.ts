@@ -83,3 +83,18 @@ describe("a conv net on wasm", () => {
     tf.dispose([...v, x, y]);
   });
 });
+
+describe("the library's convolutional VAE on wasm", () => {
+  it("trains with the registered kernels (it could not before: no Conv2DBackpropFilter)", async () => {
+    const { createVae } = await import("../../src/models/vae");
+    const { trainVae } = await import("../../src/models/train");
+    const { makeDsprites } = await import("../../src/data/dsprites");
+    await useBackend("wasm");
+    const ds = makeDsprites(64, new Rng(3), { size: 16 });
+    const m = createVae({ architecture: "conv", height: 16, width: 16, latentDim: 2, convChannels: [4, 8] }, new Rng(4));
+    const h = (await trainVae(m, ds, { epochs: 4, batchSize: 16, learningRate: 3e-3, rng: new Rng(5), showProgress: false })).history;
+    expect(h[3].loss).toBeLessThan(h[0].loss);
+    expect(h[3].numTensors).toBe(h[1].numTensors);
+    m.dispose();
+  });
+});

@@ -34,7 +34,8 @@ function refMatMul(a: Float32Array, b: Float32Array, batch: number, m: number, k
 }
 
 describe("matMul with transposed operands on wasm", () => {
-  for (const [batch, m, k, n] of [[1, 13, 29, 7], [3, 5, 64, 9], [1, 128, 40, 20]]) {
+  // The last two shapes take the swapped route when B is transposed (swapIsCheaper).
+  for (const [batch, m, k, n] of [[1, 13, 29, 7], [3, 5, 64, 9], [1, 128, 40, 20], [1, 16, 64, 48], [3, 8, 64, 40]]) {
     for (const tA of [false, true])
       for (const tB of [false, true]) {
         it(`batch ${batch}, ${m}×${k}·${k}×${n}, transposeA=${tA}, transposeB=${tB}`, async () => {
@@ -84,4 +85,29 @@ describe("matMul with transposed operands on wasm", () => {
     expect(maxRelDiff(ww, cw)).toBeLessThan(1e-5);
     await useBackend("wasm");
   });
+});
+
+describe("the swapped product C = (op(B)ᵀ·op(A)ᵀ)ᵀ", () => {
+  it("is chosen for ∂x = ∂y·Wᵀ with a big W, not for ∂W = xᵀ·∂y", async () => {
+    const { swapIsCheaper } = await import("../../src/kernels/matMul");
+    const info = (shape: number[]) => ({ shape, dtype: "float32", dataId: {} }) as unknown as tf.TensorInfo;
+    expect(swapIsCheaper(info([128, 784]), info([400, 784]), false, true)).toBe(true);
+    expect(swapIsCheaper(info([128, 400]), info([128, 784]), true, false)).toBe(false);
+    expect(swapIsCheaper(info([128, 784]), info([784, 400]), false, false)).toBe(false);
+  });
+});
+
+describe("broadcast batch dimensions with transposes", () => {
+  for (const [sa, sb] of [[[1, 16, 64], [3, 48, 64]], [[3, 16, 64], [1, 48, 64]]]) {
+    it(`[${sa}] · [${sb}]ᵀ matches the cpu backend`, async () => {
+      const r = new Rng(61);
+      const a = randn(sa.reduce((x, y) => x * y), r);
+      const b = randn(sb.reduce((x, y) => x * y), r);
+      const run = () => tf.tidy(() => Float32Array.from(tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), false, true).dataSync()));
+      const w = await onBackend("wasm", run);
+      const c = await onBackend("cpu", run);
+      expect(maxRelDiff(w, c)).toBeLessThan(1e-5);
+      await useBackend("wasm");
+    });
+  }
 });

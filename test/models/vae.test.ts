@@ -12,6 +12,7 @@ import { createVae, createAutoencoder, Vae } from "../../src/models/vae";
 import { trainVae, DivergenceError } from "../../src/models/train";
 import { evaluateVae, iwaeLogLikelihood, activeUnits, aggregatePosterior } from "../../src/models/evaluate";
 import { saveVae, loadVae } from "../../src/models/checkpoint";
+import { gridPosterior2d } from "../../src/mcmc/vaePosterior";
 
 // A tiny set: 300 digits (30 per class), 14×14 would change D; keep 28×28 but small nets.
 let train: Float32Array;
@@ -150,5 +151,18 @@ describe("VAE training", () => {
     expect(() => createVae({ latentDim: 0 })).toThrow(/latentDim/);
     expect(() => createVae({ architecture: "conv", height: 30, width: 30 })).toThrow(/divisible by 4/);
     expect(() => model.decode(tf.zeros([2, 3]) as tf.Tensor2D)).toThrow(/expected a \[n, 4\] tensor/);
+  });
+
+  it("for a 2-D latent, quadrature log p(x) bounds the ELBO and the IWAE estimate converges to it", async () => {
+    const m2 = createVae({ hidden: [32], latentDim: 2 }, new Rng(40));
+    await trainVae(m2, train, { epochs: 2, batchSize: 32, learningRate: 3e-3, rng: new Rng(41), showProgress: false });
+    const x = test.subarray(0, 784);
+    const g = gridPosterior2d(m2, x, { x0: -6, x1: 6, y0: -6, y1: 6 }, 160);
+    const elbo = (await evaluateVae(m2, x, { rng: new Rng(42), samples: 500 })).elbo;
+    const iw = await iwaeLogLikelihood(m2, x, { k: 5000, rng: new Rng(43) });
+    expect(elbo).toBeLessThan(g.logEvidence);
+    expect(iw.logLikelihood).toBeLessThanOrEqual(g.logEvidence + 0.05);
+    expect(iw.logLikelihood).toBeGreaterThan(g.logEvidence - 0.5);
+    m2.dispose();
   });
 });

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { runNotebook } from "../../kernel/run-notebooks";
+import { validateNbformat } from "../kernel/helpers";
 
 const DIR = path.resolve(__dirname, "../../notebooks");
 const notebooks = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith(".ipynb")).sort() : [];
@@ -25,6 +26,7 @@ describe("notebooks (smoke mode)", () => {
       });
       if (!r.ok) throw new Error(r.message ?? `${file}: ${r.status}`);
       expect(r.executedCells).toBe(r.codeCells);
+      validateNbformat(r.outPath);
     }, 900_000);
   }
 });
