@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describeExit, ExecuteOutcome, IopubMessage, KernelClient, PROJECT_ROOT } from "./client";
 import { Cell, joinSource, Notebook, Output, OutputCollector, readNotebook, writeNotebook } from "./notebook";
+import { isMainScript } from "./cli";
 
 export const NOTEBOOKS_DIR = path.join(PROJECT_ROOT, "notebooks");
 export const DEFAULT_OUT_DIR = path.join(PROJECT_ROOT, "build", "notebooks");
@@ -337,15 +338,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const invokedDirectly = (() => {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    return fs.realpathSync(arg) === fs.realpathSync(__filename);
-  } catch {
-    return path.resolve(arg) === __filename;
-  }
-})();
+const invokedDirectly = isMainScript(__filename);
 
 if (invokedDirectly) {
   main().then(

@@ -24,6 +24,7 @@ import { extractFigures, type NotebookFigure, specSha256 } from "../src/plot/ext
 import { standaloneFigurePage } from "../src/plot/html";
 import { plotlySource } from "../src/plot/plotlyBundle";
 import { FigureRenderer, findChromium, noBrowserMessage, renderSize } from "./figure-renderer";
+import { isMainScript } from "../kernel/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -304,15 +305,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const invokedDirectly = (() => {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    return fs.realpathSync(arg) === fs.realpathSync(__filename);
-  } catch {
-    return false;
-  }
-})();
+const invokedDirectly = isMainScript(__filename);
 
 if (invokedDirectly) {
   main().then(

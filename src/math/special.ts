@@ -126,17 +126,7 @@ const ERFC_COF = [
   -9.4e-17, 1.21e-16, -2.8e-17,
 ];
 function erfcCheb(z: number): number {
-  // z >= 0
-  const t = 2 / (2 + z);
-  const ty = 4 * t - 2;
-  let d = 0;
-  let dd = 0;
-  for (let j = ERFC_COF.length - 1; j > 0; j--) {
-    const tmp = d;
-    d = ty * d - dd + ERFC_COF[j];
-    dd = tmp;
-  }
-  return t * Math.exp(-z * z + 0.5 * (ERFC_COF[0] + ty * d) - dd);
+  return Math.exp(logErfcPos(z));
 }
 
 /** Complementary error function. */
@@ -154,7 +144,7 @@ export function normalCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
 }
 
-/** log erfc(z) for z ≥ 0, without underflow (the log of the Chebyshev form above). */
+/** log erfc(z) for z ≥ 0 from the Chebyshev form above, without underflow: erfc(z) = t·exp(−z² + …). */
 function logErfcPos(z: number): number {
   const t = 2 / (2 + z);
   const ty = 4 * t - 2;
