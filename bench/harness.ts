@@ -9,6 +9,7 @@
  * package) are reported and skipped: the bench installs nothing.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
+import * as fs from "fs";
 import * as readline from "readline";
 
 /** One timed repetition of one implementation. */
@@ -34,6 +35,15 @@ export interface Implementation {
   teardown?(): Promise<void>;
   /** Repetitions for this implementation (default: the workload's). Slow peers can use fewer. */
   repetitions?: number;
+  /**
+   * Runs in another process (a Python peer, a kernel): its Measurement's peakRssMB is that
+   * process's own, and this process's tf.memory() says nothing about it.
+   */
+  external?: boolean;
+  /** Where peakRssMB comes from, if not the default (e.g. "the kernel process, VmHWM polled"). */
+  peakRssSource?: string;
+  /** The TensorFlow.js backend whose matmul roofline this implementation is compared with. */
+  rooflineBackend?: "wasm" | "cpu" | "tensorflow";
 }
 
 export interface Workload {
@@ -49,6 +59,10 @@ export interface Workload {
   implementations(): Promise<Implementation[]>;
   /** Free-form notes added to the results (settings, tolerance semantics, …). */
   notes?: string[];
+  /** Run only when this command-line flag is given or the workload is named (e.g. "--full"). */
+  optIn?: string;
+  /** Add a "total" row whose time is the sum of the implementations' medians (suites). */
+  totalRow?: boolean;
 }
 
 /** Thrown by setup() when a peer is not available here. */
@@ -68,6 +82,66 @@ export function median(xs: number[]): number {
 /** Peak RSS of this Node process so far, MB. */
 export function nodePeakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** tf.memory().numTensors if TensorFlow.js is loaded in this process (else undefined). */
+export function liveTensors(): number | undefined {
+  const loaded = Object.keys(require.cache).some((k) => k.includes("@tensorflow/tfjs-core"));
+  if (!loaded) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs")).memory().numTensors;
+}
+
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(d));
+      children.set(ppid, list);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Samples the peak resident memory (VmHWM, Linux /proc) of this process's descendants
+ * (e.g. Jupyter kernels) every `everyMs` while `fn` runs: returns the largest single-process
+ * high-water mark seen, MB. A process's VmHWM never decreases, so sampling misses at most the
+ * growth in its last `everyMs` of life. NaN where /proc is unavailable.
+ */
+export async function withChildPeakRss<T>(fn: () => Promise<T>, everyMs = 100): Promise<{ value: T; peakMB: number }> {
+  if (!fs.existsSync("/proc/self/status")) return { value: await fn(), peakMB: NaN };
+  let peakKB = 0;
+  const sample = () => {
+    for (const pid of descendants(process.pid)) {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+        if (m) peakKB = Math.max(peakKB, Number(m[1]));
+      } catch {
+        /* exited between listing and reading */
+      }
+    }
+  };
+  const timer = setInterval(sample, everyMs);
+  try {
+    const value = await fn();
+    return { value, peakMB: peakKB / 1024 };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**

@@ -1,14 +1,24 @@
 /**
- * `npm run bench [-- <workload names>]`: run the registered workloads (bench/workloads/*.ts),
- * each implementation alternately, print a table and write build/bench/results.json.
+ * `npm run bench [-- <workload names>] [--reps N] [--full] [--in-process] [--list]`: run the
+ * registered workloads (bench/workloads/*.ts), each implementation alternately (A, B, A, B, …),
+ * print a table per workload and write build/bench/results.json.
  *
- * Options: `--reps N` overrides every workload's repetitions; `--list` lists workloads.
+ * Each workload runs in its own child Node process (this script with `--child NAME`), so that
+ * the peak resident memory reported for it is its own and not the high-water mark of whatever
+ * ran before; `--in-process` runs them here instead (debugging). Workloads with `optIn` (the
+ * full notebook suite: `--full`) run only when their flag is given or they are named.
+ *
+ *   --reps N      override every implementation's repetitions
+ *   --full        include the opt-in workloads (notebooks-full: minutes)
+ *   --list        list the workloads
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { type Implementation, type Measurement, type Workload, Skip, median } from "./harness";
-import { measureRoofline } from "./roofline";
+import { type Implementation, type Measurement, type Workload, Skip, median, nodePeakRssMB, liveTensors } from "./harness";
+import type { Roofline } from "./roofline";
+import type { BackendName } from "../src/runtime/backend";
 
 function loadRegistry(): Workload[] {
   const dir = path.join(__dirname, "workloads");
@@ -36,13 +46,37 @@ interface Row {
   allMs?: number[];
   throughput?: number;
   unit?: string;
+  /** Median time / the reference implementation's median time (> 1: slower than the reference). */
   ratioToReference?: number;
+  /** (FLOPs per unit × throughput) / (the same-run 512² matmul GFLOPS of this implementation's backend). */
   rooflineFraction?: number;
+  rooflineGflops?: number;
+  /** Peak resident memory, MB: the process high-water mark (see peakRssSource). */
   peakRssMB?: number;
+  peakRssSource?: string;
+  /** tf.memory().numTensors after the first and after the last repetition (in-process only). */
+  tensorsAfterFirst?: number;
+  tensorsAfterLast?: number;
   metrics?: Record<string, number | string>;
 }
 
-async function runWorkload(w: Workload, repsOverride: number | null, gflops: number): Promise<Row[]> {
+interface WorkloadResult {
+  rows: Row[];
+  rooflines: Record<string, { before: Roofline; after: Roofline; gflops: number }>;
+  notes: string[];
+  childPeakRssMB?: number;
+  loadAverageBefore: number[];
+}
+
+async function measureRooflines(impls: Implementation[]): Promise<Record<string, Roofline>> {
+  const { measureRoofline } = await import("./roofline");
+  const out: Record<string, Roofline> = {};
+  for (const be of new Set(impls.map((i) => i.rooflineBackend).filter((b): b is BackendName => !!b))) out[be] = await measureRoofline(be);
+  return out;
+}
+
+async function runWorkload(w: Workload, repsOverride: number | null): Promise<WorkloadResult> {
+  const loadAverageBefore = os.loadavg();
   const impls = await w.implementations();
   const rows = new Map<Implementation, Row>();
   const ready: Implementation[] = [];
@@ -59,24 +93,43 @@ async function runWorkload(w: Workload, repsOverride: number | null, gflops: num
       console.log(`  ${impl.name}: ${row.status} — ${row.reason}`);
     }
   }
+  const wantsRoofline = w.flopsPerUnit !== undefined && ready.some((i) => i.rooflineBackend);
+  const roofBefore = wantsRoofline ? await measureRooflines(ready) : {};
+  for (const [be, r] of Object.entries(roofBefore)) console.log(`  roofline before (${be}): 512×512 matmul ${r.gflops.toFixed(1)} GFLOPS`);
   const results = new Map<Implementation, Measurement[]>(ready.map((i) => [i, []]));
   const repsOf = (i: Implementation) => repsOverride ?? i.repetitions ?? w.repetitions;
   const maxReps = Math.max(0, ...ready.map(repsOf));
   for (let r = 0; r < maxReps; r++) {
     for (const impl of ready) {
-      if (r >= repsOf(impl) || rows.get(impl)!.status !== "ok") continue;
+      const row = rows.get(impl)!;
+      if (r >= repsOf(impl) || row.status !== "ok") continue;
       try {
+        // Collect the previous implementation's garbage now, not inside this one's timed region
+        // (the child runs with --expose-gc; e.g. the tfjs cpu backend leaves hundreds of MB).
+        (globalThis as { gc?: () => void }).gc?.();
         const m = await impl.run(r);
+        if (!impl.external) {
+          const t = liveTensors();
+          if (r === 0) row.tensorsAfterFirst = t;
+          row.tensorsAfterLast = t;
+          m.peakRssMB ??= nodePeakRssMB();
+        }
         results.get(impl)!.push(m);
         console.log(`  [${r + 1}/${repsOf(impl)}] ${impl.name}: ${m.ms.toFixed(1)} ms${m.metrics ? " " + JSON.stringify(m.metrics) : ""}`);
       } catch (e) {
-        rows.get(impl)!.status = "failed";
-        rows.get(impl)!.reason = (e as Error).stack ?? String(e);
+        row.status = "failed";
+        row.reason = (e as Error).stack ?? String(e);
         console.log(`  ${impl.name}: failed — ${(e as Error).message}`);
       }
     }
   }
-  for (const impl of ready) await impl.teardown?.().catch(() => {});
+  for (const impl of ready) await impl.teardown?.().catch((e) => console.log(`  ${impl.name}: teardown failed — ${(e as Error).message}`));
+  const roofAfter = wantsRoofline ? await measureRooflines(ready) : {};
+  const rooflines: WorkloadResult["rooflines"] = {};
+  for (const be of Object.keys(roofBefore)) {
+    rooflines[be] = { before: roofBefore[be], after: roofAfter[be], gflops: (roofBefore[be].gflops + roofAfter[be].gflops) / 2 };
+    console.log(`  roofline after (${be}): ${roofAfter[be].gflops.toFixed(1)} GFLOPS; used: mean ${rooflines[be].gflops.toFixed(1)}`);
+  }
   for (const impl of ready) {
     const row = rows.get(impl)!;
     const ms = results.get(impl)!;
@@ -88,9 +141,14 @@ async function runWorkload(w: Workload, repsOverride: number | null, gflops: num
     if (units) {
       row.throughput = (units * 1000) / row.medianMs;
       row.unit = `${w.unit ?? "units"}/s`;
-      if (w.flopsPerUnit && impl.name.startsWith("latentlab")) row.rooflineFraction = (w.flopsPerUnit * row.throughput) / (gflops * 1e9);
+      const roof = impl.rooflineBackend ? rooflines[impl.rooflineBackend] : undefined;
+      if (w.flopsPerUnit && roof) {
+        row.rooflineGflops = roof.gflops;
+        row.rooflineFraction = (w.flopsPerUnit * row.throughput) / (roof.gflops * 1e9);
+      }
     }
     row.peakRssMB = Math.max(0, ...ms.map((m) => m.peakRssMB ?? 0)) || undefined;
+    row.peakRssSource = impl.peakRssSource ?? (impl.external ? "its own process" : "the workload's bench process (shared by its in-process implementations)");
     // Numeric metrics: median over repetitions; others from the last repetition.
     const metrics: Record<string, number | string> = {};
     for (const key of Object.keys(ms[ms.length - 1].metrics ?? {})) {
@@ -99,17 +157,32 @@ async function runWorkload(w: Workload, repsOverride: number | null, gflops: num
     }
     row.metrics = metrics;
   }
-  const ref = [...rows.values()].find((r) => r.implementation === w.reference && r.medianMs !== undefined);
-  for (const row of rows.values()) if (ref && row.medianMs !== undefined) row.ratioToReference = row.medianMs / ref.medianMs!;
-  return [...rows.values()];
+  const all = [...rows.values()];
+  if (w.totalRow) {
+    const ok = all.filter((r) => r.medianMs !== undefined);
+    all.push({
+      workload: w.name,
+      implementation: "total",
+      backend: "",
+      status: ok.length === all.length ? "ok" : "failed",
+      reason: ok.length === all.length ? undefined : `${all.length - ok.length} of ${all.length} did not finish`,
+      repetitions: Math.min(...ok.map((r) => r.repetitions)),
+      medianMs: ok.reduce((s, r) => s + r.medianMs!, 0),
+      peakRssMB: Math.max(0, ...ok.map((r) => r.peakRssMB ?? 0)) || undefined,
+      metrics: { items: ok.length },
+    });
+  }
+  const ref = all.find((r) => r.implementation === w.reference && r.medianMs !== undefined);
+  for (const row of all) if (ref && row.medianMs !== undefined) row.ratioToReference = row.medianMs / ref.medianMs!;
+  return { rows: all, rooflines, notes: w.notes ?? [], loadAverageBefore };
 }
 
 function fmt(x: number | undefined, digits = 1): string {
   return x === undefined ? "—" : x >= 1000 ? x.toFixed(0) : x.toPrecision(Math.max(digits, 3));
 }
 
-function printTable(rows: Row[], reference: string): void {
-  const head = ["implementation", "backend", "median ms", "throughput", `time / ${reference}`, "roofline", "peak RSS MB", "metrics"];
+function table(rows: Row[], reference: string): string {
+  const head = ["implementation", "backend", "median ms", "throughput", `time / ${reference}`, "roofline", "peak RSS MB", "tensors", "metrics"];
   const body = rows.map((r) => [
     r.implementation,
     r.backend,
@@ -118,65 +191,102 @@ function printTable(rows: Row[], reference: string): void {
     r.ratioToReference !== undefined ? `${r.ratioToReference.toFixed(2)}x` : "—",
     r.rooflineFraction !== undefined ? `${(100 * r.rooflineFraction).toFixed(1)}%` : "—",
     r.peakRssMB !== undefined ? r.peakRssMB.toFixed(0) : "—",
-    r.status === "ok" ? Object.entries(r.metrics ?? {}).map(([k, v]) => `${k}=${typeof v === "number" ? +v.toPrecision(7) : v}`).join(" ") : (r.reason ?? "").split("\n")[0],
+    r.tensorsAfterFirst !== undefined ? `${r.tensorsAfterFirst}→${r.tensorsAfterLast}` : "—",
+    r.status === "ok"
+      ? Object.entries(r.metrics ?? {})
+          .map(([k, v]) => `${k}=${typeof v === "number" ? +v.toPrecision(5) : v}`)
+          .join(" ")
+      : (r.reason ?? "").split("\n")[0],
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
   const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  console.log(line(head));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const b of body) console.log(line(b));
+  return [line(head), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...body.map(line)].join("\n");
+}
+
+/** Run workload `name` in a fresh child process (this script, `--child`); its result from a temp file. */
+async function runInChild(name: string, reps: number | null): Promise<WorkloadResult> {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-bench-")), "result.json");
+  const args = [...process.execArgv, "--expose-gc", __filename, "--child", name, "--out", out, ...(reps !== null ? ["--reps", String(reps)] : [])];
+  const code = await new Promise<number | null>((resolve) => {
+    const p = spawn(process.execPath, args, { stdio: "inherit" });
+    p.on("close", (c) => resolve(c));
+  });
+  if (!fs.existsSync(out)) throw new Error(`the child process for workload ${name} exited with code ${code} and wrote no result`);
+  const res = JSON.parse(fs.readFileSync(out, "utf8")) as WorkloadResult;
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  return res;
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let reps: number | null = null;
+  let child: string | null = null;
+  let childOut = "";
+  const flags = new Set<string>();
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--reps") reps = Number(args[++i]);
-    else if (args[i] === "--list") names.push("--list");
+    else if (args[i] === "--child") child = args[++i];
+    else if (args[i] === "--out") childOut = args[++i];
+    else if (args[i].startsWith("--")) flags.add(args[i]);
     else names.push(args[i]);
   }
   const registry = loadRegistry();
-  if (names.includes("--list")) {
-    for (const w of registry) console.log(`${w.name}: ${w.description}`);
+  if (child !== null) {
+    const w = registry.find((x) => x.name === child);
+    if (!w) throw new Error(`--child: no workload ${child}`);
+    const res = await runWorkload(w, reps);
+    res.childPeakRssMB = nodePeakRssMB();
+    fs.writeFileSync(childOut, JSON.stringify(res));
+    process.exit(0); // tfjs-wasm and kernels may keep handles open
+  }
+  if (flags.has("--list")) {
+    for (const w of registry) console.log(`${w.name}${w.optIn ? ` (only with ${w.optIn} or by name)` : ""}: ${w.description}`);
     return;
   }
   const unknown = names.filter((n) => !registry.some((w) => w.name === n));
   if (unknown.length) throw new Error(`Unknown workload(s) ${unknown.join(", ")}; known: ${registry.map((w) => w.name).join(", ")}.`);
-  const chosen = names.length ? registry.filter((w) => names.includes(w.name)) : registry;
-  const roof = await measureRoofline();
-  console.log(`roofline: ${roof.backend} 512×512 matmul ${roof.gflops.toFixed(1)} GFLOPS (${roof.description})`);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  const chosen = names.length ? registry.filter((w) => names.includes(w.name)) : registry.filter((w) => !w.optIn || flags.has(w.optIn));
+  const loadAtStart = os.loadavg();
+  const started = new Date();
+  const command = `npm run bench${args.length ? " -- " + args.join(" ") : ""}`;
+  console.log(`${command}`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}, load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}`);
   const all: Row[] = [];
-  const notes: Record<string, string[]> = {};
+  const perWorkload: Record<string, Omit<WorkloadResult, "rows"> & { reference: string; seconds: number }> = {};
+  const tables: string[] = [];
   for (const w of chosen) {
     console.log(`\n== ${w.name}: ${w.description}`);
-    const rows = await runWorkload(w, reps, roof.gflops);
-    console.log("");
-    printTable(rows, w.reference);
-    for (const n of w.notes ?? []) console.log(`  note: ${n}`);
-    notes[w.name] = w.notes ?? [];
-    all.push(...rows);
+    const t0 = Date.now();
+    let res: WorkloadResult;
+    try {
+      res = flags.has("--in-process") ? await runWorkload(w, reps) : await runInChild(w.name, reps);
+    } catch (e) {
+      console.log(`  ${w.name}: failed — ${(e as Error).message}`);
+      res = { rows: [{ workload: w.name, implementation: "(all)", backend: "", status: "failed", reason: (e as Error).message, repetitions: 0 }], rooflines: {}, notes: w.notes ?? [], loadAverageBefore: [] };
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const t = table(res.rows, w.reference);
+    const roofs = Object.entries(res.rooflines)
+      .map(([be, r]) => `${be} ${r.gflops.toFixed(1)} GFLOPS (before ${r.before.gflops.toFixed(1)}, after ${r.after.gflops.toFixed(1)})`)
+      .join("; ");
+    const header = `### ${w.name} (${seconds.toFixed(0)} s${roofs ? `; same-run 512² matmul roofline: ${roofs}` : ""}${res.childPeakRssMB ? `; workload process peak RSS ${res.childPeakRssMB.toFixed(0)} MB` : ""})\n${w.description}`;
+    console.log("\n" + header + "\n" + t);
+    for (const n of res.notes) console.log(`  note: ${n}`);
+    tables.push(header + "\n\n" + t);
+    perWorkload[w.name] = { rooflines: res.rooflines, notes: res.notes, childPeakRssMB: res.childPeakRssMB, loadAverageBefore: res.loadAverageBefore, reference: w.reference, seconds };
+    all.push(...res.rows);
   }
-  const out = path.join(__dirname, "..", "build", "bench");
-  fs.mkdirSync(out, { recursive: true });
-  const file = path.join(out, "results.json");
+  const outDir = path.join(__dirname, "..", "build", "bench");
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, "results.json");
+  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg() };
+  fs.writeFileSync(file, JSON.stringify({ date: started.toISOString(), command, machine, workloads: perWorkload, results: all }, null, 2));
   fs.writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        command: `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`,
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverageAtEnd: os.loadavg(), node: process.version },
-        roofline: roof,
-        results: all,
-        notes,
-      },
-      null,
-      2,
-    ),
+    path.join(outDir, "results.md"),
+    `${started.toISOString()} — \`${command}\` — ${machine.cpus} × ${machine.model}, node ${machine.node}, load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n\n${tables.join("\n\n")}\n`,
   );
-  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  console.log(`\nwrote ${path.relative(process.cwd(), file)} and results.md (load average at end ${machine.loadAverageAtEnd.map((x) => x.toFixed(2)).join(" ")})`);
 }
 
 main().catch((e) => {

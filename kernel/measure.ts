@@ -27,7 +27,8 @@ function arg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-async function once(cells: number): Promise<Record<string, number>> {
+/** One fresh kernel: start, first output, library import, `cells` trivial cells (exported for bench/workloads/kernel.ts). */
+export async function measureKernelOnce(cells: number): Promise<Record<string, number>> {
   const t0 = performance.now();
   const k = await KernelClient.start({ env: { LATENTLAB_HEADLESS: "1" } });
   try {
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const cells = arg("--cells", 50);
   const repeat = arg("--repeat", 3);
   const rows: Record<string, number>[] = [];
-  for (let i = 0; i < repeat; i++) rows.push(await once(cells));
+  for (let i = 0; i < repeat; i++) rows.push(await measureKernelOnce(cells));
   const keys = Object.keys(rows[0]);
   for (const key of keys) {
     const vals = rows.map((r) => r[key]);
@@ -84,7 +85,9 @@ async function main(): Promise<void> {
   process.stdout.write(`(${repeat} fresh kernels, ${cells} trivial cells each; load average ${load})\n`);
 }
 
-main().catch((e) => {
-  process.stderr.write(String(e?.stack ?? e) + "\n");
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(String(e?.stack ?? e) + "\n");
+    process.exitCode = 1;
+  });
+}

@@ -6,7 +6,7 @@ Reads the data the TypeScript workload wrote (train grey images, fixed binarized
 split indices and seed) from --data, trains, and prints one JSON line with the test ELBO, the
 IWAE (k) log-likelihood and training images/s. Run with Debian's /usr/bin/python3 (python3-torch).
 """
-import argparse, json, math, os, time
+import argparse, json, math, os, resource, time
 import numpy as np
 import torch
 import torch.nn as nn
@@ -92,4 +92,5 @@ print(json.dumps({
     "testElbo": elbo, "testReconstruction": -rec.mean().item(), "testKl": kl.mean().item(),
     "iwae": float(ll.mean()), "iwaeSE": float(ll.std(ddof=1) / math.sqrt(len(ll))), "k": k,
     "trainImagesPerSec": n * args.epochs / t_train, "trainSeconds": t_train,
+    "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))

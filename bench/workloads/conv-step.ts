@@ -19,7 +19,7 @@ import { initBackend, useBackend, describeBackend, BackendName } from "../../src
 import { Rng } from "../../src/runtime/rng";
 import { loadEmbeddedMnist } from "../../src/data/mnist";
 import { registerWasmKernels, unregisterWasmKernels } from "../../src/kernels";
-import { type Implementation, type Workload, Skip, nodePeakRssMB } from "../harness";
+import { type Implementation, type Workload, Skip } from "../harness";
 
 const B = 128;
 const Z = 20;
@@ -173,6 +173,7 @@ function implementation(name: string, backend: BackendName, steps: number, repet
     name,
     backend: `tfjs ${backend}`,
     repetitions,
+    rooflineBackend: backend,
     async setup() {
       await initBackend();
       if (backend === "cpu" && process.env.CONV_BENCH_CPU !== "1") throw new Skip("the cpu backend needs about a minute per conv step here; set CONV_BENCH_CPU=1 to include it");
@@ -189,7 +190,7 @@ function implementation(name: string, backend: BackendName, steps: number, repet
       const t0 = performance.now();
       for (let i = 0; i < steps; i++) loss = step(p!, opt!, batches[i % batches.length]);
       const ms = performance.now() - t0;
-      return { ms, units: steps * B, metrics: { msPerStep: +(ms / steps).toFixed(1), loss: +loss.toFixed(3) }, peakRssMB: nodePeakRssMB() };
+      return { ms, units: steps * B, metrics: { msPerStep: +(ms / steps).toFixed(1), loss: +loss.toFixed(3) } };
     },
     async teardown() {
       opt?.dispose();

@@ -9,11 +9,17 @@
  *
  * Run: `npx tsx bench/workloads/data-loaders.ts` (BENCH_PEER=0 skips the NumPy run).
  * Each load is a cold, first load in its process for that file pair (loaders memoize).
+ *
+ * Registered with the bench harness as workload "data-loaders" (`npm run bench -- data-loaders`):
+ * loading the 60,000-image training set, latentlab verified / unverified (memo cleared before
+ * each repetition with clearLoadedDatasets) against the NumPy peer (bench/peers/idx_numpy.py).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
-import { loadFashionMnist } from "../../src/data/loaders";
+import * as path from "path";
+import { clearLoadedDatasets, loadFashionMnist } from "../../src/data/loaders";
+import { type Implementation, type Workload, PythonPeer, Skip } from "../harness";
 import { binarizeDynamic } from "../../src/data/binarize";
 import { stratifiedSplit } from "../../src/data/split";
 import { rng } from "../../src/runtime/rng";
@@ -71,4 +77,55 @@ for split in ("test", "train"):
   }
 }
 
-main();
+function ours(verify: boolean): Implementation {
+  return {
+    name: `latentlab loadFashionMnist${verify ? "" : " (verify: false)"}`,
+    backend: verify ? "Node zlib + SHA-256 vs datasets/manifest.json + IDX checks" : "Node zlib + IDX checks, no hash",
+    async setup() {
+      if (!fs.existsSync(`${DIR}/train-images-idx3-ubyte.gz`)) throw new Skip(`${DIR} is absent (apt-get install dataset-fashion-mnist)`);
+    },
+    async run() {
+      clearLoadedDatasets();
+      const t0 = performance.now();
+      const ds = verify ? loadFashionMnist({ split: "train" }) : loadFashionMnist({ dir: DIR + "/", split: "train", verify: false });
+      const ms = performance.now() - t0;
+      clearLoadedDatasets();
+      return { ms, units: ds.count, metrics: { count: ds.count } };
+    },
+  };
+}
+
+function numpy(): Implementation {
+  let peer: PythonPeer | null = null;
+  return {
+    name: "numpy",
+    backend: "gzip + np.frombuffer / 255 (no checks), /usr/bin/python3",
+    external: true,
+    async setup() {
+      if (!fs.existsSync(`${DIR}/train-images-idx3-ubyte.gz`)) throw new Skip(`${DIR} is absent (apt-get install dataset-fashion-mnist)`);
+      const missing = await PythonPeer.missing(["numpy"]);
+      if (missing) throw new Skip(missing.replace("python3-sklearn", "python3-numpy"));
+      peer = new PythonPeer(path.join(__dirname, "..", "peers", "idx_numpy.py"), [DIR]);
+      await peer.start();
+    },
+    async run() {
+      const r = await peer!.request({ split: "train" });
+      return { ms: r.ms as number, units: r.count as number, peakRssMB: r.peakRssMB as number, metrics: { count: r.count as number } };
+    },
+    async teardown() {
+      await peer?.stop();
+    },
+  };
+}
+
+export const workload: Workload = {
+  name: "data-loaders",
+  description: "Fashion-MNIST training set (60,000 × 784, Debian's dataset-fashion-mnist): gunzip, checks, bytes → float32 [0, 1]",
+  unit: "images",
+  repetitions: 5,
+  reference: "numpy",
+  implementations: async () => [ours(true), numpy(), ours(false)],
+  notes: ["files in the OS page cache after the first repetition for every implementation alike; latentlab's memo is cleared before each repetition"],
+};
+
+if (require.main === module) main();

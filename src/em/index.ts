@@ -5,3 +5,4 @@ export * from "./kmeans";
 export * from "./kmeansModel";
 export * from "./gmm";
 export * from "./figures";
+export * from "./straightThrough";

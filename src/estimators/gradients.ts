@@ -133,3 +133,70 @@ export function gradientVarianceCurve(
     return { n, pathwise: variance(p), score: variance(s), scoreBaseline: variance(sb) };
   });
 }
+
+export interface DimensionVarianceRow {
+  d: number;
+  /** Monte Carlo per-sample variance of the pathwise term 2 z₁, with its standard error. */
+  pathwise: number;
+  pathwiseSE: number;
+  /** Monte Carlo per-sample variance of the score-function term ‖z‖² (z₁ − μ)/σ², with its standard error. */
+  score: number;
+  scoreSE: number;
+  /** Closed forms of the two variances (see scoreVarianceExact). */
+  pathwiseExact: number;
+  scoreExact: number;
+}
+
+/**
+ * Exact per-sample variance of the score-function term T = ‖z‖² (z₁ − μ)/σ² for ∂/∂μ₁ E‖z‖²,
+ * z ~ N(μ1, σ²I_d). With m₂ = μ² + σ²:
+ *   σ² E[T²] = μ⁴ + 18μ²σ² + 15σ⁴ + 2(d − 1)(μ² + 3σ²) m₂ + (d − 1)(4μ²σ² + 2σ⁴) + (d − 1)² m₂²,
+ *   Var T = E[T²] − (2μ)².
+ * The pathwise term 2z₁ has variance 4σ² for every d.
+ */
+export function scoreVarianceExact(d: number, mu: number, sigma: number): number {
+  const s2 = sigma * sigma;
+  const mu2 = mu * mu;
+  const m2 = mu2 + s2;
+  const k = d - 1;
+  const et2 = (mu2 * mu2 + 18 * mu2 * s2 + 15 * s2 * s2 + 2 * k * (mu2 + 3 * s2) * m2 + k * (4 * mu2 * s2 + 2 * s2 * s2) + k * k * m2 * m2) / s2;
+  return et2 - 4 * mu2;
+}
+
+/**
+ * How the variance gap grows with dimension: for f(z) = ‖z‖² with z ~ N(μ1, σ²I_d), the
+ * per-sample variances of the pathwise (2z₁) and score-function (‖z‖²(z₁ − μ)/σ²) terms of
+ * ∂/∂μ₁ E[f], from n samples per d, with standard errors SE(s²) = sd((x − x̄)²)/√n, and their
+ * closed forms. The other d − 1 coordinates add noise to f(z) that the score function cannot
+ * separate from the signal; the pathwise term never sees them.
+ */
+export function gradientVarianceByDimension(dims: number[], mu: number, sigma: number, n: number, r: Rng): DimensionVarianceRow[] {
+  check(mu, sigma, n, "gradientVarianceByDimension");
+  if (n < 2) throw new Error(`gradientVarianceByDimension: need n ≥ 2 samples, got ${n}.`);
+  const varianceWithSE = (x: Float64Array): [number, number] => {
+    let m = 0;
+    for (const v of x) m += v / n;
+    const dev = Float64Array.from(x, (v) => (v - m) ** 2);
+    let v2 = 0;
+    for (const v of dev) v2 += v / n;
+    let s = 0;
+    for (const v of dev) s += (v - v2) ** 2 / (n - 1);
+    return [(v2 * n) / (n - 1), Math.sqrt(s / n)];
+  };
+  return dims.map((d) => {
+    if (!Number.isInteger(d) || d < 1) throw new Error(`gradientVarianceByDimension: dimensions must be positive integers, got ${d}.`);
+    const p = new Float64Array(n);
+    const s = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const e1 = r.normal();
+      const z1 = mu + sigma * e1;
+      let norm2 = z1 * z1;
+      for (let j = 1; j < d; j++) norm2 += (mu + sigma * r.normal()) ** 2;
+      p[i] = 2 * z1;
+      s[i] = (norm2 * e1) / sigma;
+    }
+    const [pv, pse] = varianceWithSE(p);
+    const [sv, sse] = varianceWithSE(s);
+    return { d, pathwise: pv, pathwiseSE: pse, score: sv, scoreSE: sse, pathwiseExact: 4 * sigma * sigma, scoreExact: scoreVarianceExact(d, mu, sigma) };
+  });
+}

@@ -139,7 +139,8 @@ export function barCompareFigure(o: { categories: readonly string[]; series: Bar
     layout: {
       title: { text: o.title },
       barmode: "group",
-      yaxis: { ...(o.yTitle ? { title: { text: o.yTitle } } : {}), ...(o.logY ? { type: "log" } : {}) },
+      // On a log axis, one labelled tick per decade (Plotly's default labels the 2s and 5s too, as bare "2" and "5").
+      yaxis: { ...(o.yTitle ? { title: { text: o.yTitle } } : {}), ...(o.logY ? { type: "log", dtick: 1 } : {}) },
     },
   };
 }

@@ -7,3 +7,4 @@ export * from "./markov";
 export * from "./hmm";
 export * from "./factor-graph";
 export * from "./figures";
+export * from "./chainRule";

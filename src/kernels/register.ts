@@ -9,6 +9,8 @@
  *   replaced kernels (slow paths)
  *     BatchMatMul, _FusedMatMul              transposed operands materialized first (XNNPACK path)
  *     Conv2DBackpropInput                    ∂x of conv2d, conv2dTranspose: col2im(∂Y·Wᵀ), not a scalar loop
+ *     Identity                               shares the data instead of copying (tape clones)
+ *     Softplus                               max(x, 0) − log σ(|x|) on vectorized kernels
  *   fused optimizer
  *     tf.train.adam                          one kernel per variable instead of 13
  *
@@ -22,6 +24,8 @@ import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilter";
 import { conv2dBackpropInputWasm } from "./conv2dBackpropInput";
 import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from "./depthwiseConv2dBackprop";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
+import { identityShared } from "./identity";
+import { softplusWasm } from "./softplus";
 import { ADAM_KERNEL, adamUpdateWasm, patchAdamOptimizer, unpatchAdamOptimizer } from "./adam";
 
 type Fn = (args: never) => unknown;
@@ -40,10 +44,12 @@ const REPLACED: Record<string, Fn> = {
   BatchMatMul: batchMatMulNoTranspose,
   _FusedMatMul: fusedMatMulNoTranspose,
   Conv2DBackpropInput: conv2dBackpropInputWasm,
+  Identity: identityShared,
+  Softplus: softplusWasm,
 };
 
 export interface WasmKernelOptions {
-  /** Replace slow wasm kernels (BatchMatMul, _FusedMatMul, Conv2DBackpropInput) too (default true). */
+  /** Replace slow wasm kernels (BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Identity, Softplus) too (default true). */
   replaceSlow?: boolean;
   /** Route tf.train.adam updates through the fused kernel on wasm (default true). */
   fuseAdam?: boolean;
@@ -84,6 +90,25 @@ export function registerWasmKernels(opts: WasmKernelOptions = {}): string[] {
     state.adam = true;
   }
   return wasmKernelsRegistered();
+}
+
+/**
+ * Benchmarks and tests: put tfjs's own kernel `name` (one of the replaced ones) back (`on`
+ * false), or latentlab's replacement again (`on` true). No-op when already so.
+ */
+export function useReplacedKernel(name: string, on: boolean): void {
+  const fn = REPLACED[name];
+  if (!fn) throw new Error(`useReplacedKernel: "${name}" is not one of ${Object.keys(REPLACED).join(", ")}.`);
+  const orig = captureOriginal(name);
+  if (!orig || state.replaced.has(name) === on) return;
+  tf.unregisterKernel(name, "wasm");
+  if (on) {
+    tf.registerKernel({ kernelName: name, backendName: "wasm", setupFunc: orig.setupFunc, disposeFunc: orig.disposeFunc, kernelFunc: fn as unknown as tf.KernelFunc });
+    state.replaced.add(name);
+  } else {
+    tf.registerKernel(orig);
+    state.replaced.delete(name);
+  }
 }
 
 /** Undo registerWasmKernels: tfjs's own wasm kernels and Adam again. */

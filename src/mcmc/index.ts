@@ -1,2 +1,3 @@
 export * from "./metropolis";
 export * from "./vaePosterior";
+export * from "./figures";

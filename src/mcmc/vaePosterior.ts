@@ -157,3 +157,18 @@ export function gridPosterior2d(
   const logEvidence = mx + Math.log(tot * dA) - Math.log(2 * Math.PI);
   return { xs, ys, density: dens.map((v) => v / dA), mean: [m1, m2], covariance: [c11, c12, c22], logEvidence };
 }
+
+/**
+ * The box mean ± k·sd (per coordinate, from all kept samples of all chains) of a 2-D MCMC run:
+ * where to put the quadrature grid of gridPosterior2d so that it holds (nearly) all the mass.
+ */
+export function posteriorBox2d(res: MetropolisResult, k = 6): { x0: number; x1: number; y0: number; y1: number } {
+  if (res.dim !== 2) throw new Error(`posteriorBox2d: needs a 2-D latent space, the samples have d = ${res.dim}.`);
+  const n = res.samples.length / 2;
+  const m = [0, 0];
+  const v = [0, 0];
+  for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) m[j] += res.samples[2 * i + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) v[j] += (res.samples[2 * i + j] - m[j]) ** 2 / n;
+  const s = v.map(Math.sqrt);
+  return { x0: m[0] - k * s[0], x1: m[0] + k * s[0], y0: m[1] - k * s[1], y1: m[1] + k * s[1] };
+}

@@ -7,3 +7,4 @@ export * from "./checkpoint";
 export * from "./disentanglement";
 export * from "./latentSpace";
 export * from "./recipes";
+export * from "./traversal";

@@ -12,6 +12,7 @@
  * name → tensor map (see saveVae / loadVae).
  */
 import * as tf from "@tensorflow/tfjs";
+import { denseFused } from "./fusedDense";
 import { Rng } from "../runtime/rng";
 import { bernoulliLogLikelihood, gaussianLogLikelihood } from "./likelihood";
 
@@ -152,8 +153,22 @@ export class Vae {
     return this.config.activation === "relu" ? tf.relu(t) : tf.tanh(t);
   }
 
+  /**
+   * Affine layer y = x W + b as one fused kernel (the bias is added inside the product, not as
+   * a separate pass over y; see fusedDense.ts for why this is not tf.fused.matMul).
+   */
   private dense(name: string, x: tf.Tensor): tf.Tensor2D {
-    return tf.add(tf.matMul(x as tf.Tensor2D, this.p(`${name}/kernel`) as tf.Tensor2D), this.p(`${name}/bias`)) as tf.Tensor2D;
+    return denseFused(x as tf.Tensor2D, this.p(`${name}/kernel`) as tf.Tensor2D, this.p(`${name}/bias`) as tf.Tensor1D, "linear");
+  }
+
+  /**
+   * Hidden layer h = act(x W + b). With ReLU the activation is fused into the product as well,
+   * also while training (one kernel forward; backward ∂(xW+b) = ∂h ⊙ 1[h > 0], identical to
+   * relu's gradient); tanh is not a fused activation in TensorFlow.js, so it follows.
+   */
+  private denseAct(name: string, x: tf.Tensor): tf.Tensor2D {
+    if (this.config.activation !== "relu") return this.act(this.dense(name, x)) as tf.Tensor2D;
+    return denseFused(x as tf.Tensor2D, this.p(`${name}/kernel`) as tf.Tensor2D, this.p(`${name}/bias`) as tf.Tensor1D, "relu");
   }
 
   private checkInput(x: tf.Tensor, what: string, dim: number): void {
@@ -172,7 +187,7 @@ export class Vae {
     let h: tf.Tensor;
     if (c.architecture === "mlp") {
       h = x;
-      for (let i = 0; i < c.hidden.length; i++) h = this.act(this.dense(`enc/h${i}`, h));
+      for (let i = 0; i < c.hidden.length; i++) h = this.denseAct(`enc/h${i}`, h);
     } else {
       const img = tf.reshape(x, [-1, c.height, c.width, 1]) as tf.Tensor4D;
       const a = this.act(tf.add(tf.conv2d(img, this.p("enc/conv0/kernel") as tf.Tensor4D, 2, "same"), this.p("enc/conv0/bias")));
@@ -194,14 +209,14 @@ export class Vae {
     let out: tf.Tensor2D;
     if (c.architecture === "mlp") {
       let h: tf.Tensor = z;
-      for (let i = 0; i < c.hidden.length; i++) h = this.act(this.dense(`dec/h${i}`, h));
+      for (let i = 0; i < c.hidden.length; i++) h = this.denseAct(`dec/h${i}`, h);
       out = this.dense("dec/out", h);
     } else {
       const [c1, c2] = c.convChannels;
       const n = z.shape[0];
       const h4 = c.height / 4;
       const w4 = c.width / 4;
-      const h = tf.reshape(this.act(this.dense("dec/h0", z)), [n, h4, w4, c2]) as tf.Tensor4D;
+      const h = tf.reshape(this.denseAct("dec/h0", z), [n, h4, w4, c2]) as tf.Tensor4D;
       const a = this.act(
         tf.add(tf.conv2dTranspose(h, this.p("dec/deconv0/kernel") as tf.Tensor4D, [n, h4 * 2, w4 * 2, c1], 2, "same"), this.p("dec/deconv0/bias")),
       ) as tf.Tensor4D;

@@ -21,6 +21,9 @@ const vline = (x: number, text: string, dash = "dash") => ({
   annotation: { x, yref: "paper", y: 1.02, text, showarrow: false, font: { size: 11 } },
 });
 
+/** Two decimals, without the "-0.00" that a tiny negative number would print. */
+const fixed2 = (v: number) => (Math.abs(v) < 0.005 ? 0 : v).toFixed(2);
+
 /** Target density p(z) and the fitted Gaussians q(z), one curve each. */
 export function klFitFigure(target: GaussianMixture1D, fits: { label: string; fit: GaussianKLFit }[], opts: { range?: [number, number] } = {}): Figure {
   const lo = opts.range?.[0] ?? Math.min(...target.means) - 4 * Math.max(...target.sds);
@@ -31,7 +34,7 @@ export function klFitFigure(target: GaussianMixture1D, fits: { label: string; fi
     ...fits.map(({ label, fit }) => ({
       type: "scatter",
       mode: "lines",
-      name: `${label}: N(${fit.m.toFixed(2)}, ${fit.s.toFixed(2)}²), KL = ${fit.kl.toFixed(3)}`,
+      name: `${label}: N(${fixed2(fit.m)}, ${fixed2(fit.s)}²), KL = ${fit.kl.toFixed(3)}`,
       x: z,
       y: z.map((v) => Math.exp(-0.5 * ((v - fit.m) / fit.s) ** 2) / (fit.s * Math.sqrt(2 * Math.PI))),
       line: { dash: fit.direction === "forward" ? "solid" : "dash" },
@@ -157,7 +160,8 @@ export function isingMagnetizationFigure(c: IsingCurves): Figure {
       xaxis: { title: { text: "β (J = 1, h = 0)" } },
       yaxis: { title: { text: "magnetization" }, range: [0, 1.05] },
       shapes: [mf.shape, ex.shape],
-      annotations: [mf.annotation, { ...ex.annotation, y: 0.95 }],
+      // The exact-β label sits right of its line at m ≈ 0.3, where no curve runs (at the top it covered the mean-field curve).
+      annotations: [mf.annotation, { ...ex.annotation, y: 0.3, xanchor: "left", xshift: 4 }],
     },
   };
 }
@@ -238,13 +242,13 @@ export function elboGapFigure(rows: GapPathRow[]): Figure {
       { type: "scatter", mode: "lines", name: "log p(x)", x: t, y: rows.map((r) => r.logEvidence), line: { dash: "dash" } },
       { type: "scatter", mode: "lines", name: "ELBO(q_t)", x: t, y: rows.map((r) => r.elbo) },
       { type: "scatter", mode: "lines", name: "ELBO + KL(q_t‖p(z|x))", x: t, y: rows.map((r) => r.elbo + r.klToPosterior), line: { dash: "dot", width: 4 } },
-      { type: "scatter", mode: "lines", name: "gap = KL(q_t‖p(z|x))", x: t, y: rows.map((r) => r.klToPosterior), yaxis: "y2" },
+      { type: "scatter", mode: "lines", name: "gap = KL(q_t‖p(z|x))", x: t, y: rows.map((r) => r.klToPosterior) },
     ],
     layout: {
       title: { text: "As q moves to the posterior, the gap KL(q‖p(z|x)) closes and the ELBO reaches log p(x)" },
       xaxis: { title: { text: "t  (q_t interpolates from q₀ at t = 0 to p(z|x) at t = 1)" } },
-      yaxis: { title: { text: "nats" } },
-      yaxis2: { title: { text: "KL (nats)" }, overlaying: "y", side: "right", rangemode: "tozero", tickmode: "auto", showgrid: false },
+      // One axis for all four curves, so the height of the gap curve is the vertical distance between log p(x) and the ELBO.
+      yaxis: { title: { text: "nats" }, zeroline: true },
       legend: { orientation: "h", x: 0, y: -0.25 },
     },
   };

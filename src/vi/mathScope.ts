@@ -4,7 +4,7 @@
  * expectation / sum / integral operators that bind a variable (they take the unevaluated
  * body, like Σ and 𝔼 in the slides). Each helper renders to LaTeX in the lecture's notation.
  */
-import { create, all, type MathJsInstance, type MathNode, type EvalFunction } from "mathjs";
+import type { MathJsInstance, MathNode, EvalFunction } from "mathjs";
 import { expectNormal, gaussHermite, integrate } from "./quadrature";
 import { LOG_SQRT_2PI } from "../math/special";
 
@@ -237,9 +237,16 @@ export const DERIVATION_HELPERS = {
 
 let instance: MathJsInstance | null = null;
 
-/** The shared private mathjs instance with the helpers imported. */
+/**
+ * The shared private mathjs instance with the helpers imported. mathjs itself is loaded here,
+ * on first use, not when latentlab is imported: requiring it costs about half a second (more
+ * on a loaded machine), which every `import … from "latentlab"` paid even in notebooks that
+ * never check a derivation.
+ */
 export function derivationMath(): MathJsInstance {
   if (!instance) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { create, all } = require("mathjs") as typeof import("mathjs");
     instance = create(all, {});
     instance.import(DERIVATION_HELPERS as unknown as Record<string, unknown>, { override: true });
   }

@@ -67,3 +67,18 @@ describe("the L-sample ELBO estimator on the conjugate Gaussian model", () => {
     expect(toyElboExact(p, 0.2, 0.5)).toBeLessThan(toyLogEvidence(p));
   });
 });
+
+describe("the variance gap grows with dimension", () => {
+  it("Monte Carlo variances match the closed forms within 5 SE, and the score-function one grows with d", async () => {
+    const { gradientVarianceByDimension, scoreVarianceExact } = await import("../../src/estimators/gradients");
+    // d = 1 by hand: (μ⁴ + 18μ²σ² + 15σ⁴)/σ² − 4μ² for μ = 1.5, σ = 0.7
+    expect(scoreVarianceExact(1, 1.5, 0.7)).toBeCloseTo((1.5 ** 4 + 18 * 2.25 * 0.49 + 15 * 0.49 ** 2) / 0.49 - 9, 10);
+    const rows = gradientVarianceByDimension([1, 4, 16], 1.5, 0.7, 40000, new Rng(3));
+    for (const row of rows) {
+      expect(Math.abs(row.pathwise - row.pathwiseExact)).toBeLessThan(5 * row.pathwiseSE);
+      expect(Math.abs(row.score - row.scoreExact)).toBeLessThan(5 * row.scoreSE);
+    }
+    expect(rows[2].scoreExact / rows[0].scoreExact).toBeGreaterThan(20);
+    expect(() => gradientVarianceByDimension([0], 1, 1, 10, new Rng(1))).toThrow(/positive integers/);
+  });
+});

@@ -52,3 +52,33 @@ describe("Metropolis–Hastings adaptation", () => {
     expect(Math.abs(mean - m)).toBeLessThan(4 * se);
   });
 });
+
+describe("posteriorComparisonTraces", () => {
+  it("thins the samples, keeps the grid shape and draws the 2σ ellipse", async () => {
+    const { posteriorComparisonTraces } = await import("../../src/mcmc/figures");
+    const samples = Float64Array.from({ length: 40 }, (_, i) => i);
+    const grid = { xs: Float64Array.of(0, 1), ys: Float64Array.of(0, 1), density: Float64Array.of(0.1, 0.2, 0.3, 0.123456789) };
+    const [pts, contour, ellipse] = posteriorComparisonTraces({ samples, encoderMean: [1, 2], encoderStd: [0.5, 0.25] }, grid, "7", 5) as any[];
+    expect(pts.x).toEqual([0, 10, 20, 30]);
+    expect(pts.y).toEqual([1, 11, 21, 31]);
+    expect(contour.z).toEqual([[0.1, 0.2], [0.3, 0.1235]]);
+    // the ellipse at t = 0 is μ + (2σ₁, 0), at t = π/2 is μ + (0, 2σ₂)
+    expect(ellipse.x[0]).toBeCloseTo(2, 12);
+    expect(ellipse.y[15]).toBeCloseTo(2.5, 3);
+    expect(() => posteriorComparisonTraces({ samples, encoderMean: [0, 0], encoderStd: [1, 1] }, { ...grid, density: new Float64Array(3) }, "x")).toThrow(/2×2/);
+  });
+});
+
+describe("posteriorBox2d", () => {
+  it("is the mean ± k sd of all samples, and refuses d ≠ 2", async () => {
+    const { posteriorBox2d } = await import("../../src/mcmc/vaePosterior");
+    // samples (0, 10), (2, 10), (4, 16): means (2, 12), population sds (√(8/3), √8)
+    const res = { samples: Float64Array.of(0, 10, 2, 10, 4, 16), chains: 1, kept: 3, dim: 2, acceptanceRate: 1, proposalScale: 1 };
+    const b = posteriorBox2d(res, 2);
+    expect(b.x0).toBeCloseTo(2 - 2 * Math.sqrt(8 / 3), 12);
+    expect(b.x1).toBeCloseTo(2 + 2 * Math.sqrt(8 / 3), 12);
+    expect(b.y0).toBeCloseTo(12 - 2 * Math.sqrt(8), 12);
+    expect(b.y1).toBeCloseTo(12 + 2 * Math.sqrt(8), 12);
+    expect(() => posteriorBox2d({ ...res, dim: 3 })).toThrow(/2-D/);
+  });
+});

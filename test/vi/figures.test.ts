@@ -19,6 +19,8 @@ describe("the numbers behind the notebook figures", () => {
     expect(rows[10].m).toBeCloseTo(m.posterior(1.1).mu, 14);
     expect(Math.abs(rows[10].klToPosterior)).toBeLessThan(1e-12);
     expect(elboGapFigure(rows).data).toHaveLength(4);
+    // One shared axis: the gap curve's height is the distance between log p(x) and the ELBO.
+    expect(elboGapFigure(rows).data.every((d) => !("yaxis" in d))).toBe(true);
   });
   it("ising-magnetization-vs-beta: each curve is the quantity it claims", () => {
     const c = isingMagnetizationCurves({ betas: [0.2, 0.3, 0.5], exactSpec: { rows: 3, cols: 3, periodic: true }, gibbsSpec: { rows: 4, cols: 4, periodic: true }, rng: rng(5), sweeps: 50, burnIn: 10 });
@@ -42,6 +44,7 @@ describe("the numbers behind the notebook figures", () => {
     const target = { weights: [0.5, 0.5], means: [-2, 2], sds: [0.6, 0.6] };
     const fig = klFitFigure(target, [{ label: "forward", fit: fitGaussianKL(target, "forward") }]);
     expect(fig.data).toHaveLength(2);
+    expect((fig.data[1] as { name: string }).name).not.toMatch(/-0\.00/); // m ≈ 0 prints as 0.00
     const { rows } = emElboTrace([-2, -1.5, 2, 2.5], { weights: [0.5, 0.5], means: [-1, 1], sds: [1, 1] }, 2);
     expect((emElboFigure(rows).data[1] as { y: number[] }).y).toEqual(rows.map((r) => r.elbo));
   });
