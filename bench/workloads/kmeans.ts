@@ -4,6 +4,8 @@
  * to convergence with scikit-learn's tolerance semantics (tol = 1e-4 × mean per-pixel variance
  * on the total squared centre shift, or unchanged labels).
  *
+ *   latentlab elkan-batched  kMeans(..., the default "elkan-batched"): Elkan bounds, one batched certified tfjs matmul for the points that need a search
+ *   latentlab hamerly kMeans(..., algorithm "hamerly"): Hamerly bounds + the same batched matmul
  *   latentlab elkan   kMeans(..., algorithm "elkan"): Elkan bounds + certified tfjs matmul
  *   latentlab lloyd   kMeans(..., algorithm "lloyd"): every distance every iteration (tfjs matmul)
  *   scikit-learn      KMeans(init=C0, n_init=1, algorithm="lloyd" and "elkan"), float64
@@ -55,7 +57,7 @@ function inertiaOf(ps: PointSet, centres: Float64Array): number {
   return s;
 }
 
-function ours(algorithm: "elkan" | "lloyd", on?: BackendName): Implementation {
+function ours(algorithm: "elkan-batched" | "hamerly" | "elkan" | "lloyd", on?: BackendName): Implementation {
   let backend = "";
   let original: BackendName = "wasm";
   const impl: Implementation = {
@@ -157,7 +159,7 @@ export const workload: Workload = {
   reference: "scikit-learn lloyd",
   implementations: async () => {
     const info = await initBackend();
-    const impls = [ours("elkan"), sklearn("lloyd"), sklearn("elkan"), ours("lloyd"), mlKmeans()];
+    const impls = [ours("elkan-batched"), sklearn("lloyd"), ours("hamerly"), sklearn("elkan"), ours("elkan"), ours("lloyd"), mlKmeans()];
     if (info.name !== "cpu") impls.push(ours("elkan", "cpu"));
     return impls;
   },

@@ -10,7 +10,9 @@
  *   M-step (update)      c_j ← (1/n_j) Σ_{i: z_i = j} x_i
  * Neither step can increase J, so the inertia trace is non-increasing.
  *
- * `algorithm: "elkan"` (default) gives exactly the same labels and centres as plain Lloyd from
+ * `algorithm: "elkan-batched"` (default with the tfjs engine) and "hamerly" (see kmeansHamerly.ts: the bound tests of
+ * Elkan or Hamerly, then one batched certified product for all points that need a search) and
+ * `algorithm: "elkan"` give exactly the same labels and centres as plain Lloyd from
  * the same initial centres, but skips distances that the triangle inequality rules out
  * (Elkan 2003: an upper bound u_i ≥ ‖x_i − c_{z_i}‖, lower bounds l_ij ≤ ‖x_i − c_j‖, and
  * ‖x − c_j‖ ≥ ‖c_{z_i} − c_j‖ − ‖x − c_{z_i}‖). Bounds carry a relative safety margin of 1e-9,
@@ -36,8 +38,11 @@ import {
   chooseEngine,
   exactAssign,
 } from "./kmeansDistances";
+import { hamerlyAssign, updateCentreBounds, updateHamerlyBounds } from "./kmeansHamerly";
 
 export type KMeansInit = "k-means++" | "random" | Float64Array | readonly (readonly number[])[];
+
+export type KMeansAlgorithm = "hamerly" | "elkan-batched" | "elkan" | "lloyd";
 
 export interface KMeansOptions {
   /** Number of clusters. */
@@ -52,8 +57,14 @@ export interface KMeansOptions {
   maxIterations?: number;
   /** Relative tolerance on the total squared centre shift, scaled by the mean variance (default 1e-4). */
   tol?: number;
-  /** "elkan" (default, bound-accelerated) or "lloyd" (every distance every iteration); same result. */
-  algorithm?: "elkan" | "lloyd";
+  /**
+   * "elkan-batched" (Elkan's k lower bounds per point; the points that need a search get all k
+   * distances in one batched product), "hamerly" (one lower bound per point, batched searches),
+   * "elkan" (k lower bounds, distances one by one) or "lloyd" (every distance every iteration).
+   * All give the same labels, centres and iteration count. Default: "elkan-batched" when the
+   * distance engine is "tfjs", otherwise "elkan".
+   */
+  algorithm?: KMeansAlgorithm;
   /** How the all-pairs distances are computed: "auto" (default), "tfjs", "js" or "exact". */
   engine?: DistanceEngine | "auto";
   /** Keep centres and labels of every iteration in `history` (for step-by-step figures). */
@@ -106,7 +117,7 @@ export interface KMeansResult {
   /** The absolute tolerance used: tol · mean variance. */
   tolAbs: number;
   initialCentres: Float64Array;
-  algorithm: "elkan" | "lloyd";
+  algorithm: KMeansAlgorithm;
   engine: DistanceEngine;
   warnings: string[];
   /** Final inertia of every restart (the best is returned). */
@@ -130,7 +141,7 @@ function centresFrom(init: Float64Array | readonly (readonly number[])[], k: num
 }
 
 /**
- * Run K-means (Lloyd's algorithm, optionally Elkan-accelerated) with `restarts` initializations
+ * Run K-means (Lloyd's algorithm, by default accelerated by Elkan's bounds with batched searches) with `restarts` initializations
  * and return the best by final inertia. Deterministic given the seed of `opts.rng`.
  */
 export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<KMeansResult> {
@@ -183,7 +194,9 @@ interface RunOptions extends KMeansOptions {
 async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<KMeansResult> {
   const { data, n, d } = ps;
   const { k, gemm } = o;
-  const algorithm = o.algorithm ?? "elkan";
+  // Batched searches pay off with a fast product (tfjs); with plain JS products Elkan's one-by-one
+  // distances are faster (measured: 3.2 s vs 4.6 s on the tfjs-cpu backend, MNIST k = 64).
+  const algorithm = o.algorithm ?? (o.engine === "tfjs" ? "elkan-batched" : "elkan");
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -212,8 +225,16 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
 
   /** E-step; returns the new labels (does not touch the state). */
   const assign = (c: Float64Array, first: boolean): { z: Int32Array; computed: number } => {
+    if (algorithm === "hamerly" || algorithm === "elkan-batched") {
+      if (first) {
+        upper = new Float64Array(n).fill(Infinity);
+        lower = new Float64Array(algorithm === "elkan-batched" ? n * k : n);
+      }
+      return hamerlyAssign(ps, c, k, labels, upper, lower, gemm, algorithm === "elkan-batched");
+    }
     // Hybrid: while centres still move a lot, one matrix product beats many pruned distances.
-    const full = algorithm === "lloyd" || first || (gemm !== null && elkanWorkEstimate(ps, c, k, labels, upper, lower) > (n * k) / 16);
+    const full =
+      algorithm !== "elkan" || first || (gemm !== null && elkanWorkEstimate(ps, c, k, labels, upper, lower) > (n * k) / 16);
     if (full) {
       const a = fullAssign(c);
       upper = a.dist;
@@ -225,21 +246,7 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
 
   /** Move the state to labels z (sums and counts updated point by point, in index order). */
   const applyLabels = (z: Int32Array): number => {
-    let changed = 0;
-    for (let i = 0; i < n; i++) {
-      const a = labels[i];
-      const b = z[i];
-      if (a === b) continue;
-      changed++;
-      if (a >= 0) {
-        counts[a]--;
-        for (let t = 0; t < d; t++) sums[a * d + t] -= data[i * d + t];
-      }
-      counts[b]++;
-      for (let t = 0; t < d; t++) sums[b * d + t] += data[i * d + t];
-      labels[i] = b;
-    }
-    return changed;
+    return moveLabels(data, d, z, labels, sums, counts);
   };
 
   /** J(c, state) = Σ‖x‖² − 2 Σ_j c_j·S_j + Σ_j n_j ‖c_j‖². */
@@ -310,6 +317,8 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
       drift[j] = Math.sqrt(e);
     }
     if (algorithm === "elkan") updateBounds(labels, upper, lower, drift, k, moved);
+    if (algorithm === "hamerly") updateHamerlyBounds(labels, upper, lower, drift, moved);
+    if (algorithm === "elkan-batched") updateCentreBounds(labels, upper, lower, drift, moved);
     const unchanged = prevAssign !== null && equalLabels(prevAssign, z);
     prevAssign = z;
     centres = next;
@@ -353,6 +362,29 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     restartInertias: [inertia],
     history: o.recordHistory ? history : undefined,
   };
+}
+
+/** Move points from labels to z, updating the cluster sums S_j and counts n_j; returns how many moved. */
+function moveLabels(data: ArrayLike<number>, d: number, z: Int32Array, labels: Int32Array, sums: Float64Array, counts: Int32Array): number {
+  const n = labels.length;
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const a = labels[i];
+    const b = z[i];
+    if (a === b) continue;
+    changed++;
+    const xo = i * d;
+    if (a >= 0) {
+      counts[a]--;
+      const ao = a * d;
+      for (let t = 0; t < d; t++) sums[ao + t] -= data[xo + t];
+    }
+    counts[b]++;
+    const bo = b * d;
+    for (let t = 0; t < d; t++) sums[bo + t] += data[xo + t];
+    labels[i] = b;
+  }
+  return changed;
 }
 
 /** Pairs (i, j) that Elkan's test cannot prune with the current (untightened) bounds. */

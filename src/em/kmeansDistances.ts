@@ -37,6 +37,10 @@ export class GemmDistances {
   private readonly xTensor: tf.Tensor2D | null = null;
   private readonly xNorm: Float64Array;
   private readonly gamma: number;
+  private scratch: Float32Array | null = null;
+  /** tfjs engine: the columns that are not 0 for every point, and X restricted to them (n × dc). */
+  private cols: Int32Array | null = null;
+  private xc: Float32Array | null = null;
   /** Number of point–centre inner products computed so far. */
   products = 0;
 
@@ -46,27 +50,59 @@ export class GemmDistances {
   ) {
     const { data, n, d } = ps;
     this.xNorm = new Float64Array(n);
+    const nonzero = new Uint8Array(d);
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let t = 0; t < d; t++) s += data[i * d + t] * data[i * d + t];
+      const xo = i * d;
+      for (let t = 0; t < d; t++) {
+        const x = data[xo + t];
+        s += x * x;
+        if (x !== 0) nonzero[t] = 1;
+      }
       this.xNorm[i] = s;
     }
     this.gamma = 1.01 * (d + 3) * UNIT_ROUNDOFF[engine];
     if (engine === "tfjs") {
-      const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-      this.xTensor = tf.tensor2d(f32, [n, d]);
+      // Columns where every point is 0 add exactly 0 to every x·c: leave them out of the product
+      // (MNIST: the always-blank border pixels). The error bound above, for d terms, still holds.
+      const keep: number[] = [];
+      for (let t = 0; t < d; t++) if (nonzero[t]) keep.push(t);
+      if (keep.length === 0) keep.push(0);
+      this.cols = Int32Array.from(keep);
+      const dc = keep.length;
+      let xc: Float32Array;
+      if (dc === d) xc = data instanceof Float32Array ? data : Float32Array.from(data);
+      else {
+        xc = new Float32Array(n * dc);
+        const cols = this.cols;
+        for (let i = 0; i < n; i++) {
+          const xo = i * d;
+          const yo = i * dc;
+          for (let p = 0; p < dc; p++) xc[yo + p] = data[xo + cols[p]];
+        }
+      }
+      this.xc = xc;
+      this.xTensor = tf.tensor2d(xc, [n, dc]);
     }
   }
 
-  /** Inner products X Cᵀ (n × k, row-major). */
-  private inner(centres: Float64Array, k: number): Float32Array | Float64Array {
+  /** Cᵀ restricted to the kept columns (dc × k, float32). */
+  private centresT(centres: Float64Array, k: number): tf.Tensor2D {
+    const { d } = this.ps;
+    const cols = this.cols!;
+    const dc = cols.length;
+    const ct = new Float32Array(dc * k);
+    for (let j = 0; j < k; j++) for (let p = 0; p < dc; p++) ct[p * k + j] = centres[j * d + cols[p]];
+    return tf.tensor2d(ct, [dc, k]);
+  }
+
+  /** Inner products X Cᵀ (n × k, row-major), from the resident copy of X. */
+  inner(centres: Float64Array, k: number): Float32Array | Float64Array {
     const { data, n, d } = this.ps;
     this.products += n * k;
     if (this.engine === "tfjs") {
-      // X (n×d) · Cᵀ (d×k); Cᵀ is built in JS because tfjs-wasm's transposeB path is ~10x slower.
-      const ct = new Float32Array(d * k);
-      for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) ct[t * k + j] = centres[j * d + t];
-      const cT = tf.tensor2d(ct, [d, k]);
+      // X (n×dc) · Cᵀ (dc×k); Cᵀ is built in JS because tfjs-wasm's transposeB path is ~10x slower.
+      const cT = this.centresT(centres, k);
       const prod = tf.matMul(this.xTensor!, cT);
       const out = prod.dataSync() as Float32Array;
       cT.dispose();
@@ -99,6 +135,69 @@ export class GemmDistances {
       }
     }
     return out;
+  }
+
+  /**
+   * Inner products x_i·c_j for the points `rows` only (|rows| × k, row-major): the rows are
+   * gathered (tf.gather) so the product costs |rows|·k·d instead of n·k·d.
+   */
+  innerOf(rows: Int32Array, centres: Float64Array, k: number): Float32Array | Float64Array {
+    const { data, n, d } = this.ps;
+    const m = rows.length;
+    this.products += m * k;
+    if (this.engine === "tfjs") {
+      // Gather the rows in JS: tfjs-wasm's gather is ~10x slower than the whole product.
+      // A reused buffer: a fresh 30 MB array per call costs more in page faults than the copy.
+      const dc = this.cols!.length;
+      const xc = this.xc!;
+      if (!this.scratch) this.scratch = new Float32Array(n * dc);
+      const sub = this.scratch.subarray(0, m * dc);
+      for (let p = 0; p < m; p++) sub.set(xc.subarray(rows[p] * dc, rows[p] * dc + dc), p * dc);
+      const cT = this.centresT(centres, k);
+      const xs = tf.tensor2d(sub, [m, dc]);
+      const prod = tf.matMul(xs, cT);
+      const out = prod.dataSync() as Float32Array;
+      cT.dispose();
+      xs.dispose();
+      prod.dispose();
+      return out;
+    }
+    const out = new Float64Array(m * k);
+    const k4 = k - (k % 4);
+    for (let p = 0; p < m; p++) {
+      const xo = rows[p] * d;
+      for (let j = 0; j < k4; j += 4) {
+        const c0 = j * d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let t = 0; t < d; t++) {
+          const x = data[xo + t];
+          s0 += x * centres[c0 + t];
+          s1 += x * centres[c1 + t];
+          s2 += x * centres[c2 + t];
+          s3 += x * centres[c3 + t];
+        }
+        out[p * k + j] = s0;
+        out[p * k + j + 1] = s1;
+        out[p * k + j + 2] = s2;
+        out[p * k + j + 3] = s3;
+      }
+      for (let j = k4; j < k; j++) {
+        let s = 0;
+        for (let t = 0; t < d; t++) s += data[xo + t] * centres[j * d + t];
+        out[p * k + j] = s;
+      }
+    }
+    return out;
+  }
+
+  /** ‖x_i‖² of every point. */
+  get pointNorms(): Float64Array {
+    return this.xNorm;
+  }
+
+  /** Error-bound factor: |d̃² − d²| ≤ 2γ‖x‖‖c‖ + 1e-12(‖x‖² + ‖c‖²). */
+  get roundoff(): number {
+    return this.gamma;
   }
 
   /**

@@ -84,6 +84,49 @@ describe("K-means (Lloyd)", () => {
     expect(Array.from(b.centres)).toEqual(Array.from(a.centres));
   });
 
+  it("Hamerly's and batched Elkan's bounds give exactly plain Lloyd's labels every iteration, centres, iteration count and inertia", async () => {
+    for (let seed = 0; seed < 6; seed++) {
+      const r = new Rng(200 + seed);
+      const ps = blobs(r, 600, 5, 8, 2.5);
+      const init = kMeansPlusPlus(ps, 12, r);
+      const a = await kMeans(ps, { k: 12, init, algorithm: "lloyd", engine: "exact", recordHistory: true, ...quiet });
+      const b = await kMeans(ps, { k: 12, init, algorithm: "hamerly", engine: "exact", recordHistory: true, ...quiet });
+      const c = await kMeans(ps, { k: 12, init, algorithm: "hamerly", engine: "js", recordHistory: true, ...quiet });
+      const e = await kMeans(ps, { k: 12, init, algorithm: "elkan-batched", engine: "exact", recordHistory: true, ...quiet });
+      const f = await kMeans(ps, { k: 12, init, algorithm: "elkan-batched", engine: "js", recordHistory: true, ...quiet });
+      for (const x of [b, c, e, f]) {
+        expect(x.iterations).toBe(a.iterations);
+        expect(x.stop).toBe(a.stop);
+        expect(x.history!.map((h) => Array.from(h.labels))).toEqual(a.history!.map((h) => Array.from(h.labels)));
+        expect(Array.from(x.labels)).toEqual(Array.from(a.labels));
+        expect(Array.from(x.centres)).toEqual(Array.from(a.centres));
+        expect(x.inertiaHistory).toEqual(a.inertiaHistory);
+        expect(Math.abs(x.inertia - a.inertia)).toBeLessThanOrEqual(1e-12 * a.inertia);
+      }
+      const work = (x: typeof a) => x.log.reduce((s, l) => s + l.distanceComputations, 0);
+      expect(work(b)).toBeLessThan(work(a));
+      expect(work(e)).toBeLessThan(work(a));
+    }
+  });
+
+  it("on 600 MNIST digits Hamerly and batched Elkan with the certified TensorFlow.js product equals exact Lloyd every iteration", async () => {
+    const ds = loadEmbeddedMnist();
+    const r = new Rng(4);
+    const idx = r.permutation(ds.count).subarray(0, 600);
+    const data = new Float32Array(600 * 784);
+    idx.forEach((i, p) => data.set(ds.images.subarray(i * 784, (i + 1) * 784), p * 784));
+    const ps = { data, n: 600, d: 784 };
+    const init = kMeansPlusPlus(ps, 16, r);
+    const a = await kMeans(ps, { k: 16, init, algorithm: "lloyd", engine: "exact", recordHistory: true, ...quiet });
+    for (const algorithm of ["hamerly", "elkan-batched"] as const) {
+      const b = await kMeans(ps, { k: 16, init, algorithm, engine: "tfjs", recordHistory: true, ...quiet });
+      expect(b.iterations).toBe(a.iterations);
+      expect(b.history!.map((h) => Array.from(h.labels))).toEqual(a.history!.map((h) => Array.from(h.labels)));
+      expect(Array.from(b.centres)).toEqual(Array.from(a.centres));
+      expect(Math.abs(b.inertia - a.inertia)).toBeLessThanOrEqual(1e-12 * a.inertia);
+    }
+  });
+
   it("k-means++ is seeded and reproducible, and picks data points", () => {
     const ps = blobs(new Rng(1), 300, 2, 4);
     const a = kMeansPlusPlus(ps, 5, new Rng(7));
@@ -133,5 +176,10 @@ describe("K-means (Lloyd)", () => {
     for (let t = 1; t < h.length; t++) expect(h[t]).toBeLessThanOrEqual(h[t - 1] * (1 + 1e-12));
     const e = await kMeans(ps, { k: 4, init, algorithm: "elkan", engine: "exact", onWarning: () => {} });
     expect(Array.from(e.labels)).toEqual(Array.from(res.labels));
+    for (const algorithm of ["hamerly", "elkan-batched"] as const) {
+      const hm = await kMeans(ps, { k: 4, init, algorithm, engine: "exact", onWarning: () => {} });
+      expect(Array.from(hm.labels)).toEqual(Array.from(res.labels));
+      expect(hm.iterations).toBe(res.iterations);
+    }
   });
 });
