@@ -109,37 +109,12 @@ export class GemmDistances {
       prod.dispose();
       return out;
     }
-    const out = new Float64Array(n * k);
-    const k4 = k - (k % 4);
-    for (let i = 0; i < n; i++) {
-      const xo = i * d;
-      for (let j = 0; j < k4; j += 4) {
-        const c0 = j * d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let t = 0; t < d; t++) {
-          const x = data[xo + t];
-          s0 += x * centres[c0 + t];
-          s1 += x * centres[c1 + t];
-          s2 += x * centres[c2 + t];
-          s3 += x * centres[c3 + t];
-        }
-        out[i * k + j] = s0;
-        out[i * k + j + 1] = s1;
-        out[i * k + j + 2] = s2;
-        out[i * k + j + 3] = s3;
-      }
-      for (let j = k4; j < k; j++) {
-        let s = 0;
-        for (let t = 0; t < d; t++) s += data[xo + t] * centres[j * d + t];
-        out[i * k + j] = s;
-      }
-    }
-    return out;
+    return jsInnerProducts(data, d, centres, k, null, n);
   }
 
   /**
    * Inner products x_i·c_j for the points `rows` only (|rows| × k, row-major): the rows are
-   * gathered (tf.gather) so the product costs |rows|·k·d instead of n·k·d.
+   * gathered (copied in JS into a reused buffer) so the product costs |rows|·k·d instead of n·k·d.
    */
   innerOf(rows: Int32Array, centres: Float64Array, k: number): Float32Array | Float64Array {
     const { data, n, d } = this.ps;
@@ -162,32 +137,7 @@ export class GemmDistances {
       prod.dispose();
       return out;
     }
-    const out = new Float64Array(m * k);
-    const k4 = k - (k % 4);
-    for (let p = 0; p < m; p++) {
-      const xo = rows[p] * d;
-      for (let j = 0; j < k4; j += 4) {
-        const c0 = j * d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let t = 0; t < d; t++) {
-          const x = data[xo + t];
-          s0 += x * centres[c0 + t];
-          s1 += x * centres[c1 + t];
-          s2 += x * centres[c2 + t];
-          s3 += x * centres[c3 + t];
-        }
-        out[p * k + j] = s0;
-        out[p * k + j + 1] = s1;
-        out[p * k + j + 2] = s2;
-        out[p * k + j + 3] = s3;
-      }
-      for (let j = k4; j < k; j++) {
-        let s = 0;
-        for (let t = 0; t < d; t++) s += data[xo + t] * centres[j * d + t];
-        out[p * k + j] = s;
-      }
-    }
-    return out;
+    return jsInnerProducts(data, d, centres, k, rows, m);
   }
 
   /** ‖x_i‖² of every point. */
@@ -303,4 +253,44 @@ export function certifiedAssign(ps: PointSet, centres: Float64Array, k: number, 
     dist[i] = Math.sqrt(best);
   }
   return { labels, dist, lower, exactComputations: exact };
+}
+
+/**
+ * x_i·c_j in double precision for the points `rows` (or the first m points when rows is null),
+ * four centres at a time: out is m × k, row-major. The JS engine's inner products.
+ */
+function jsInnerProducts(
+  data: ArrayLike<number>,
+  d: number,
+  centres: Float64Array,
+  k: number,
+  rows: Int32Array | null,
+  m: number,
+): Float64Array {
+  const out = new Float64Array(m * k);
+  const k4 = k - (k % 4);
+  for (let p = 0; p < m; p++) {
+    const xo = (rows ? rows[p] : p) * d;
+    for (let j = 0; j < k4; j += 4) {
+      const c0 = j * d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let t = 0; t < d; t++) {
+        const x = data[xo + t];
+        s0 += x * centres[c0 + t];
+        s1 += x * centres[c1 + t];
+        s2 += x * centres[c2 + t];
+        s3 += x * centres[c3 + t];
+      }
+      out[p * k + j] = s0;
+      out[p * k + j + 1] = s1;
+      out[p * k + j + 2] = s2;
+      out[p * k + j + 3] = s3;
+    }
+    for (let j = k4; j < k; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += data[xo + t] * centres[j * d + t];
+      out[p * k + j] = s;
+    }
+  }
+  return out;
 }
