@@ -316,9 +316,9 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
       shift += e;
       drift[j] = Math.sqrt(e);
     }
-    if (algorithm === "elkan") updateBounds(labels, upper, lower, drift, k, moved);
+    // Elkan and batched Elkan keep the same per-centre bounds; Hamerly keeps one lower bound per point.
     if (algorithm === "hamerly") updateHamerlyBounds(labels, upper, lower, drift, moved);
-    if (algorithm === "elkan-batched") updateCentreBounds(labels, upper, lower, drift, moved);
+    else if (algorithm === "elkan" || algorithm === "elkan-batched") updateCentreBounds(labels, upper, lower, drift, moved);
     const unchanged = prevAssign !== null && equalLabels(prevAssign, z);
     prevAssign = z;
     centres = next;
@@ -412,22 +412,6 @@ function equalLabels(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
-/** After centres moved by drift_j: u_i += drift_{z_i}, l_ij −= drift_j (with the safety margin). */
-function updateBounds(labels: Int32Array, upper: Float64Array, lower: Float64Array, drift: Float64Array, k: number, moved: number[]): void {
-  const n = labels.length;
-  for (let i = 0; i < n; i++) {
-    const u = upper[i];
-    const dz = drift[labels[i]];
-    upper[i] = u + dz + E * (u + dz);
-    const o = i * k;
-    for (let j = 0; j < k; j++) {
-      const l = lower[o + j];
-      const v = l - drift[j] - E * (l + drift[j]);
-      lower[o + j] = v > 0 ? v : 0;
-    }
-  }
-  for (const i of moved) upper[i] = Infinity;
-}
 
 /**
  * Elkan's E-step. State: labels z (current), upper u_i, lower l_ij (valid for the centres `c`).
