@@ -10,13 +10,17 @@
  *   M-step (update)      c_j ← (1/n_j) Σ_{i: z_i = j} x_i
  * Neither step can increase J, so the inertia trace is non-increasing.
  *
- * `algorithm: "elkan-batched"` (default with the tfjs engine) and "hamerly" (see kmeansHamerly.ts: the bound tests of
- * Elkan or Hamerly, then one batched certified product for all points that need a search) and
- * `algorithm: "elkan"` give exactly the same labels and centres as plain Lloyd from
- * the same initial centres, but skips distances that the triangle inequality rules out
- * (Elkan 2003: an upper bound u_i ≥ ‖x_i − c_{z_i}‖, lower bounds l_ij ≤ ‖x_i − c_j‖, and
- * ‖x − c_j‖ ≥ ‖c_{z_i} − c_j‖ − ‖x − c_{z_i}‖). Bounds carry a relative safety margin of 1e-9,
- * far above double rounding, so pruning never drops the true nearest centre.
+ * `algorithm: "elkan-batched"` (default with the tfjs engine) and "hamerly" (see kmeansHamerly.ts:
+ * the bound tests of Elkan or Hamerly; points with a few candidate centres are searched one exact
+ * distance at a time, the rest in one batched certified product) and `algorithm: "elkan"` give
+ * exactly the same labels and centres as plain Lloyd from the same initial centres, but skip
+ * distances that the triangle inequality rules out (Elkan 2003: an upper bound
+ * u_i ≥ ‖x_i − c_{z_i}‖, lower bounds l_ij ≤ ‖x_i − c_j‖, and ‖x − c_j‖ ≥ ‖c_{z_i} − c_j‖ − ‖x − c_{z_i}‖).
+ * Bounds carry a relative safety margin of 1e-9, far above double rounding, so pruning never
+ * drops the true nearest centre. Every exact distance, in every variant, is `sqDist`'s number
+ * (from `SqDistKernel`, a WebAssembly SIMD loop with the same arithmetic), and the cluster sums
+ * S_j are kept there too, one point moved at a time in index order; so the variants agree bit
+ * for bit.
  *
  * Convergence follows scikit-learn: stop when the labels do not change ("labels-unchanged")
  * or when Σ_j ‖c_j^{t+1} − c_j^t‖² ≤ tol · mean_j Var(x_j) ("tolerance"); otherwise after
@@ -28,7 +32,7 @@
  */
 import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
 import { Rng, rng as makeRng } from "../runtime/rng";
-import { type PointSet, type PointsLike, meanVariance, sqDist, toPointSet } from "./points";
+import { type PointSet, type PointsLike, pointStats, sqDist, toPointSet } from "./points";
 import { checkK, kMeansPlusPlus, randomCentres } from "./kmeansInit";
 import {
   type Assignment,
@@ -38,7 +42,18 @@ import {
   chooseEngine,
   exactAssign,
 } from "./kmeansDistances";
-import { hamerlyAssign, updateCentreBounds, updateHamerlyBounds } from "./kmeansHamerly";
+import {
+  type CentreBounds,
+  type HamerlyBounds,
+  centreCandidates,
+  elkanSearch,
+  halfCentreDistances,
+  hamerlyAssign,
+  newCentreBounds,
+  updateCentreBounds,
+  updateHamerlyBounds,
+} from "./kmeansHamerly";
+import { SqDistKernel } from "./sqDistKernel";
 
 export type KMeansInit = "k-means++" | "random" | Float64Array | readonly (readonly number[])[];
 
@@ -145,7 +160,7 @@ function centresFrom(init: Float64Array | readonly (readonly number[])[], k: num
  * and return the best by final inertia. Deterministic given the seed of `opts.rng`.
  */
 export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<KMeansResult> {
-  const ps = toPointSet(points, "kMeans");
+  const ps = toPointSet(points, "kMeans", false);
   const { k } = opts;
   checkK(k, ps.n, "kMeans");
   const restarts = opts.restarts ?? 1;
@@ -158,10 +173,12 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
   if (typeof init !== "string" && restarts > 1) {
     throw new RangeError("kMeans: explicit initial centres with restarts > 1 would repeat the same run; use restarts: 1.");
   }
+  const stats = pointStats(ps, "kMeans"); // also the finiteness check
   const r = opts.rng ?? makeRng();
   const engine = await chooseEngine(ps, k, opts.engine ?? "auto");
-  const gemm = engine === "exact" ? null : new GemmDistances(ps, engine);
-  const tolAbs = tol * meanVariance(ps);
+  const gemm = engine === "exact" ? null : new GemmDistances(ps, engine, stats);
+  const kern = new SqDistKernel(ps, k);
+  const tolAbs = tol * stats.meanVariance;
   try {
     let best: KMeansResult | null = null;
     const inertias: number[] = [];
@@ -172,7 +189,7 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
           : init === "random"
             ? randomCentres(ps, k, r)
             : centresFrom(init, k, ps.d);
-      const res = await lloyd(ps, c0, { ...opts, maxIterations, tolAbs, engine, gemm });
+      const res = await lloyd(ps, c0, { ...opts, maxIterations, tolAbs, engine, gemm, kern, sumSq: stats.sumSq });
       inertias.push(res.inertia);
       if (!best || res.inertia < best.inertia) best = res;
     }
@@ -180,6 +197,7 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
     return best!;
   } finally {
     gemm?.dispose();
+    kern.dispose();
   }
 }
 
@@ -188,12 +206,15 @@ interface RunOptions extends KMeansOptions {
   tolAbs: number;
   engine: DistanceEngine;
   gemm: GemmDistances | null;
+  kern: SqDistKernel;
+  /** Σ_i ‖x_i‖². */
+  sumSq: number;
 }
 
 /** One K-means run from given initial centres. */
 async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<KMeansResult> {
   const { data, n, d } = ps;
-  const { k, gemm } = o;
+  const { k, gemm, kern } = o;
   // Batched searches pay off with a fast product (tfjs); with plain JS products Elkan's one-by-one
   // distances are faster (measured: 3.2 s vs 4.6 s on the tfjs-cpu backend, MNIST k = 64).
   const algorithm = o.algorithm ?? (o.engine === "tfjs" ? "elkan-batched" : "elkan");
@@ -206,14 +227,14 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   const maybeYield = yielder();
 
   let centres = Float64Array.from(init);
-  let sumSq = 0;
-  for (let t = 0; t < data.length; t++) sumSq += data[t] * data[t];
-  const sums = new Float64Array(k * d);
+  const { sumSq } = o;
+  const sums = kern.sums; // S_j, kept by kern.movePoint
   const counts = new Int32Array(k);
   const labels = new Int32Array(n).fill(-1); // the state that sums/counts describe
   let prevAssign: Int32Array | null = null;
-  let upper: Float64Array = new Float64Array(0);
-  let lower: Float64Array = new Float64Array(0);
+  // Bounds of the accelerated variants: Hamerly's, or Elkan's (also used by batched Elkan).
+  const hb: HamerlyBounds | null = algorithm === "hamerly" ? { upper: new Float64Array(n).fill(Infinity), lower: new Float64Array(n) } : null;
+  const cb: CentreBounds | null = algorithm === "elkan" || algorithm === "elkan-batched" ? newCentreBounds(n, k) : null;
   const inertiaHistory: number[] = [];
   const log: KMeansIteration[] = [];
   const history: KMeansSnapshot[] = [];
@@ -221,32 +242,30 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   let iterations = 0;
   let exactTotal = 0;
 
-  const fullAssign = (c: Float64Array): Assignment => (gemm ? certifiedAssign(ps, c, k, gemm) : exactAssign(ps, c, k));
+  const fullAssign = (c: Float64Array): Assignment => (gemm ? certifiedAssign(ps, c, k, gemm, kern) : exactAssign(ps, c, k, kern));
 
   /** E-step; returns the new labels (does not touch the state). */
   const assign = (c: Float64Array, first: boolean): { z: Int32Array; computed: number } => {
-    if (algorithm === "hamerly" || algorithm === "elkan-batched") {
-      if (first) {
-        upper = new Float64Array(n).fill(Infinity);
-        lower = new Float64Array(algorithm === "elkan-batched" ? n * k : n);
-      }
-      return hamerlyAssign(ps, c, k, labels, upper, lower, gemm, algorithm === "elkan-batched");
-    }
+    if (algorithm === "hamerly") return hamerlyAssign(ps, c, k, labels, hb!, gemm, kern);
+    if (algorithm === "elkan-batched") return hamerlyAssign(ps, c, k, labels, cb!, gemm, kern);
     // Hybrid: while centres still move a lot, one matrix product beats many pruned distances.
-    const full =
-      algorithm !== "elkan" || first || (gemm !== null && elkanWorkEstimate(ps, c, k, labels, upper, lower) > (n * k) / 16);
+    const full = algorithm !== "elkan" || first || (gemm !== null && elkanWorkEstimate(kern, c, k, labels, cb!) > (n * k) / 16);
     if (full) {
       const a = fullAssign(c);
-      upper = a.dist;
-      lower = a.lower;
+      if (cb) {
+        // Fresh bounds for every point: exact (or certified) distances, offsets back to 0.
+        cb.upper = a.dist;
+        cb.lower = a.lower;
+        cb.offset.fill(0);
+      }
       return { z: a.labels, computed: a.exactComputations };
     }
-    return elkanAssign(ps, c, k, labels, upper, lower);
+    return elkanAssign(kern, c, k, labels, cb!);
   };
 
   /** Move the state to labels z (sums and counts updated point by point, in index order). */
   const applyLabels = (z: Int32Array): number => {
-    return moveLabels(data, d, z, labels, sums, counts);
+    return moveLabels(kern, z, labels, counts);
   };
 
   /** J(c, state) = Σ‖x‖² − 2 Σ_j c_j·S_j + Σ_j n_j ‖c_j‖². */
@@ -270,7 +289,8 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     for (let j = 0; j < k; j++) if (counts[j] === 0) empty.push(j);
     if (empty.length === 0) return [];
     const dist = new Float64Array(n);
-    for (let i = 0; i < n; i++) dist[i] = sqDist(data, i * d, c, labels[i] * d, d);
+    kern.setCentres(c);
+    for (let i = 0; i < n; i++) dist[i] = kern.pc(i, labels[i]);
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
     const moved: number[] = [];
     let p = 0;
@@ -317,8 +337,8 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
       drift[j] = Math.sqrt(e);
     }
     // Elkan and batched Elkan keep the same per-centre bounds; Hamerly keeps one lower bound per point.
-    if (algorithm === "hamerly") updateHamerlyBounds(labels, upper, lower, drift, moved);
-    else if (algorithm === "elkan" || algorithm === "elkan-batched") updateCentreBounds(labels, upper, lower, drift, moved);
+    if (hb) updateHamerlyBounds(labels, hb, drift, moved);
+    else if (cb) updateCentreBounds(labels, cb, drift, moved);
     const unchanged = prevAssign !== null && equalLabels(prevAssign, z);
     prevAssign = z;
     centres = next;
@@ -342,7 +362,8 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     applyLabels(z);
   }
   let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += sqDist(data, i * d, centres, labels[i] * d, d);
+  kern.setCentres(centres);
+  for (let i = 0; i < n; i++) inertia += kern.pc(i, labels[i]);
   return {
     k,
     d,
@@ -364,45 +385,32 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   };
 }
 
-/** Move points from labels to z, updating the cluster sums S_j and counts n_j; returns how many moved. */
-function moveLabels(data: ArrayLike<number>, d: number, z: Int32Array, labels: Int32Array, sums: Float64Array, counts: Int32Array): number {
-  const n = labels.length;
+/** Move points from labels to z, updating the cluster sums S_j (in `kern`) and counts n_j, in index order; returns how many moved. */
+function moveLabels(kern: SqDistKernel, z: Int32Array, labels: Int32Array, counts: Int32Array): number {
   let changed = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < labels.length; i++) {
     const a = labels[i];
     const b = z[i];
     if (a === b) continue;
     changed++;
-    const xo = i * d;
-    if (a >= 0) {
-      counts[a]--;
-      const ao = a * d;
-      for (let t = 0; t < d; t++) sums[ao + t] -= data[xo + t];
-    }
+    if (a >= 0) counts[a]--;
     counts[b]++;
-    const bo = b * d;
-    for (let t = 0; t < d; t++) sums[bo + t] += data[xo + t];
+    kern.movePoint(i, a, b);
     labels[i] = b;
   }
   return changed;
 }
 
 /** Pairs (i, j) that Elkan's test cannot prune with the current (untightened) bounds. */
-function elkanWorkEstimate(ps: PointSet, c: Float64Array, k: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): number {
-  const { n, d } = ps;
-  const s = new Float64Array(k).fill(Infinity);
-  for (let a = 0; a < k; a++)
-    for (let b = a + 1; b < k; b++) {
-      const h = 0.5 * Math.sqrt(sqDist(c, a * d, c, b * d, d));
-      if (h < s[a]) s[a] = h;
-      if (h < s[b]) s[b] = h;
-    }
+function elkanWorkEstimate(kern: SqDistKernel, c: Float64Array, k: number, labels: Int32Array, b: CentreBounds): number {
+  kern.setCentres(c);
+  const { half, s } = halfCentreDistances(kern, k);
   let count = 0;
-  for (let i = 0; i < n; i++) {
-    const u = upper[i];
-    if (u < s[labels[i]]) continue;
-    const o = i * k;
-    for (let j = 0; j < k; j++) if (lower[o + j] <= u) count++;
+  for (let i = 0; i < labels.length; i++) {
+    const u = b.upper[i];
+    const a = labels[i];
+    if (u < s[a]) continue;
+    count += 1 + centreCandidates(b, half, k, i, a, u, k);
   }
   return count;
 }
@@ -414,64 +422,29 @@ function equalLabels(a: Int32Array, b: Int32Array): boolean {
 
 
 /**
- * Elkan's E-step. State: labels z (current), upper u_i, lower l_ij (valid for the centres `c`).
- * A centre j is skipped when max(l_ij, ½‖c_{z_i} − c_j‖) exceeds u_i (then ‖x_i − c_j‖ > ‖x_i − c_{z_i}‖).
+ * Elkan's E-step. State: labels z (current), upper u_i, stored lower bounds L_ij = l_ij + D_j
+ * (valid for the centres `c`). A point is skipped when u_i < s_{z_i}, or when every centre
+ * j ≠ z_i has max(l_ij, ½‖c_{z_i} − c_j‖) > u_i (then ‖x_i − c_j‖ > ‖x_i − c_{z_i}‖); otherwise
+ * u_i is made exact and the point searched with `elkanSearch`.
  */
-function elkanAssign(
-  ps: PointSet,
-  c: Float64Array,
-  k: number,
-  labels: Int32Array,
-  upper: Float64Array,
-  lower: Float64Array,
-): { z: Int32Array; computed: number } {
-  const { data, n, d } = ps;
-  const half = new Float64Array(k * k);
-  const s = new Float64Array(k).fill(Infinity);
-  for (let a = 0; a < k; a++)
-    for (let b = a + 1; b < k; b++) {
-      const h = 0.5 * Math.sqrt(sqDist(c, a * d, c, b * d, d));
-      half[a * k + b] = h;
-      half[b * k + a] = h;
-      if (h < s[a]) s[a] = h;
-      if (h < s[b]) s[b] = h;
-    }
+function elkanAssign(kern: SqDistKernel, c: Float64Array, k: number, labels: Int32Array, b: CentreBounds): { z: Int32Array; computed: number } {
+  const { upper } = b;
+  kern.setCentres(c);
+  const { half, s } = halfCentreDistances(kern, k);
   const z = new Int32Array(labels);
+  const found = { label: 0, u: 0 };
+  const cand = new Int32Array(k);
   let computed = 0;
-  for (let i = 0; i < n; i++) {
-    let a = z[i];
-    let u = upper[i];
-    if (u + E * (u + s[a]) < s[a]) continue;
-    const o = i * k;
-    const xo = i * d;
-    let tight = false;
-    let uSq = 0;
-    for (let j = 0; j < k; j++) {
-      if (j === a) continue;
-      const l = lower[o + j];
-      const h = half[a * k + j];
-      const zb = l > h ? l : h;
-      if (u + E * (u + zb) < zb) continue;
-      if (!tight) {
-        uSq = sqDist(data, xo, c, a * d, d);
-        u = Math.sqrt(uSq);
-        lower[o + a] = u;
-        tight = true;
-        computed++;
-        if (u + E * (u + zb) < zb) continue;
-      }
-      const e = sqDist(data, xo, c, j * d, d);
-      computed++;
-      const dj = Math.sqrt(e);
-      lower[o + j] = dj;
-      if (e < uSq || (e === uSq && j < a)) {
-        a = j;
-        u = dj;
-        uSq = e;
-      }
-    }
-    z[i] = a;
-    upper[i] = u;
+  for (let i = 0; i < z.length; i++) {
+    const a = z[i];
+    const u = upper[i];
+    if (u + E * (u + s[a]) < s[a] || centreCandidates(b, half, k, i, a, u, 1) === 0) continue;
+    const uSq = kern.pc(i, a);
+    const uExact = Math.sqrt(uSq);
+    const count = centreCandidates(b, half, k, i, a, uExact, k, cand);
+    computed += 1 + elkanSearch(kern, i, a, uExact, uSq, k, half, b, cand, count, found);
+    z[i] = found.label;
+    upper[i] = found.u;
   }
   return { z, computed };
 }

@@ -4,7 +4,7 @@
  *   ‖x_i − c_j‖² = ‖x_i‖² − 2 x_i·c_j + ‖c_j‖²,
  *
  * so that the n × k inner products form one matrix product X Cᵀ (TensorFlow.js when its
- * backend is fast, blocked typed-array loops otherwise). The expansion is approximate (float32
+ * backend is fast, blocked typed-array loops otherwise; X is uploaded once per `kMeans` call). The expansion is approximate (float32
  * in TensorFlow.js, cancellation in both), so each distance comes with a rigorous error bound
  *
  *   |d̃²_ij − d²_ij| ≤ m_ij = 2 (d + 3) u ‖x_i‖ ‖c_j‖ + 1e-12 (‖x_i‖² + ‖c_j‖²)   (u = unit roundoff),
@@ -14,7 +14,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend";
-import { type PointSet, sqDist } from "./points";
+import { type PointSet, type PointStats, pointStats, sqDist } from "./points";
+import type { SqDistKernel } from "./sqDistKernel";
+
+/** ‖x_i − c_j‖² as `sqDist` defines it: from the kernel (same numbers, faster) when there is one. */
+function exactSqOf(ps: PointSet, centres: Float64Array, kern?: SqDistKernel): (i: number, j: number) => number {
+  if (kern) {
+    kern.setCentres(centres);
+    return (i, j) => kern.pc(i, j);
+  }
+  const { data, d } = ps;
+  return (i, j) => sqDist(data, i * d, centres, j * d, d);
+}
 
 export type DistanceEngine = "tfjs" | "js" | "exact";
 
@@ -32,68 +43,55 @@ export async function chooseEngine(ps: PointSet, k: number, wanted: DistanceEngi
   return info.name === "cpu" ? "js" : "tfjs";
 }
 
+/**
+ * A Float32Array of at least `length`, reused across calls while it is not in use (allocating
+ * and first touching tens of MB costs more here than the copy that fills it: page faults run
+ * at ~10 µs per 4 KB page on our VMs). Buffers over `KEEP_BYTES` are not kept between uses.
+ */
+const KEEP_BYTES = 128 * 2 ** 20;
+let spare: Float32Array | null = null;
+function takeBuffer(length: number): Float32Array {
+  const b = spare && spare.length >= length ? spare : new Float32Array(length);
+  if (b === spare) spare = null;
+  return b;
+}
+function giveBack(b: Float32Array | null): void {
+  if (b && b.byteLength <= KEEP_BYTES && (!spare || spare.length < b.length)) spare = b;
+}
+
 /** Distances of all points to all centres, with the error bound of each. */
 export class GemmDistances {
   private readonly xTensor: tf.Tensor2D | null = null;
   private readonly xNorm: Float64Array;
   private readonly gamma: number;
+  /** Rows gathered for `innerOf` (tfjs engine; grown as needed). */
   private scratch: Float32Array | null = null;
-  /** tfjs engine: the columns that are not 0 for every point, and X restricted to them (n × dc). */
-  private cols: Int32Array | null = null;
-  private xc: Float32Array | null = null;
+  /** X in float32 (the points themselves when they are float32). */
+  private readonly x32: Float32Array | null = null;
   /** Number of point–centre inner products computed so far. */
   products = 0;
 
+  /** `stats`: the points' `pointStats`, if the caller has them already. */
   constructor(
     private readonly ps: PointSet,
     readonly engine: "tfjs" | "js",
+    stats: PointStats = pointStats(ps, "GemmDistances"),
   ) {
     const { data, n, d } = ps;
-    this.xNorm = new Float64Array(n);
-    const nonzero = new Uint8Array(d);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const xo = i * d;
-      for (let t = 0; t < d; t++) {
-        const x = data[xo + t];
-        s += x * x;
-        if (x !== 0) nonzero[t] = 1;
-      }
-      this.xNorm[i] = s;
-    }
+    this.xNorm = stats.norms;
     this.gamma = 1.01 * (d + 3) * UNIT_ROUNDOFF[engine];
     if (engine === "tfjs") {
-      // Columns where every point is 0 add exactly 0 to every x·c: leave them out of the product
-      // (MNIST: the always-blank border pixels). The error bound above, for d terms, still holds.
-      const keep: number[] = [];
-      for (let t = 0; t < d; t++) if (nonzero[t]) keep.push(t);
-      if (keep.length === 0) keep.push(0);
-      this.cols = Int32Array.from(keep);
-      const dc = keep.length;
-      let xc: Float32Array;
-      if (dc === d) xc = data instanceof Float32Array ? data : Float32Array.from(data);
-      else {
-        xc = new Float32Array(n * dc);
-        const cols = this.cols;
-        for (let i = 0; i < n; i++) {
-          const xo = i * d;
-          const yo = i * dc;
-          for (let p = 0; p < dc; p++) xc[yo + p] = data[xo + cols[p]];
-        }
-      }
-      this.xc = xc;
-      this.xTensor = tf.tensor2d(xc, [n, dc]);
+      this.x32 = data instanceof Float32Array ? data : Float32Array.from(data);
+      this.xTensor = tf.tensor2d(this.x32, [n, d]);
     }
   }
 
-  /** Cᵀ restricted to the kept columns (dc × k, float32). */
+  /** Cᵀ (d × k, float32). */
   private centresT(centres: Float64Array, k: number): tf.Tensor2D {
     const { d } = this.ps;
-    const cols = this.cols!;
-    const dc = cols.length;
-    const ct = new Float32Array(dc * k);
-    for (let j = 0; j < k; j++) for (let p = 0; p < dc; p++) ct[p * k + j] = centres[j * d + cols[p]];
-    return tf.tensor2d(ct, [dc, k]);
+    const ct = new Float32Array(d * k);
+    for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) ct[t * k + j] = centres[j * d + t];
+    return tf.tensor2d(ct, [d, k]);
   }
 
   /** Inner products X Cᵀ (n × k, row-major), from the resident copy of X. */
@@ -101,7 +99,7 @@ export class GemmDistances {
     const { data, n, d } = this.ps;
     this.products += n * k;
     if (this.engine === "tfjs") {
-      // X (n×dc) · Cᵀ (dc×k); Cᵀ is built in JS because tfjs-wasm's transposeB path is ~10x slower.
+      // X (n×d) · Cᵀ (d×k); Cᵀ is built in JS because tfjs-wasm's transposeB path is ~10x slower.
       const cT = this.centresT(centres, k);
       const prod = tf.matMul(this.xTensor!, cT);
       const out = prod.dataSync() as Float32Array;
@@ -117,19 +115,20 @@ export class GemmDistances {
    * gathered (copied in JS into a reused buffer) so the product costs |rows|·k·d instead of n·k·d.
    */
   innerOf(rows: Int32Array, centres: Float64Array, k: number): Float32Array | Float64Array {
-    const { data, n, d } = this.ps;
+    const { data, d } = this.ps;
     const m = rows.length;
     this.products += m * k;
     if (this.engine === "tfjs") {
       // Gather the rows in JS: tfjs-wasm's gather is ~10x slower than the whole product.
-      // A reused buffer: a fresh 30 MB array per call costs more in page faults than the copy.
-      const dc = this.cols!.length;
-      const xc = this.xc!;
-      if (!this.scratch) this.scratch = new Float32Array(n * dc);
-      const sub = this.scratch.subarray(0, m * dc);
-      for (let p = 0; p < m; p++) sub.set(xc.subarray(rows[p] * dc, rows[p] * dc + dc), p * dc);
+      const x32 = this.x32!;
+      if (!this.scratch || this.scratch.length < m * d) {
+        giveBack(this.scratch);
+        this.scratch = takeBuffer(Math.min(this.ps.n, Math.max(m, 2 * (this.scratch?.length ?? 0) / d)) * d);
+      }
+      const sub = this.scratch.subarray(0, m * d);
+      for (let p = 0; p < m; p++) sub.set(x32.subarray(rows[p] * d, rows[p] * d + d), p * d);
       const cT = this.centresT(centres, k);
-      const xs = tf.tensor2d(sub, [m, dc]);
+      const xs = tf.tensor2d(sub, [m, d]);
       const prod = tf.matMul(xs, cT);
       const out = prod.dataSync() as Float32Array;
       cT.dispose();
@@ -178,6 +177,8 @@ export class GemmDistances {
 
   dispose(): void {
     this.xTensor?.dispose();
+    giveBack(this.scratch);
+    this.scratch = null;
   }
 }
 
@@ -193,10 +194,12 @@ export interface Assignment {
 }
 
 /**
- * Brute force: label_i = argmin_j ‖x_i − c_j‖² with `sqDist`, ties to the smallest j.
+ * Brute force: label_i = argmin_j ‖x_i − c_j‖² with `sqDist` (or the kernel's identical
+ * numbers), ties to the smallest j.
  */
-export function exactAssign(ps: PointSet, centres: Float64Array, k: number): Assignment {
-  const { data, n, d } = ps;
+export function exactAssign(ps: PointSet, centres: Float64Array, k: number, kern?: SqDistKernel): Assignment {
+  const { n } = ps;
+  const sq = exactSqOf(ps, centres, kern);
   const labels = new Int32Array(n);
   const dist = new Float64Array(n);
   const lower = new Float64Array(n * k);
@@ -204,7 +207,7 @@ export function exactAssign(ps: PointSet, centres: Float64Array, k: number): Ass
     let best = Infinity;
     let arg = 0;
     for (let j = 0; j < k; j++) {
-      const e = sqDist(data, i * d, centres, j * d, d);
+      const e = sq(i, j);
       lower[i * k + j] = Math.sqrt(e);
       if (e < best) {
         best = e;
@@ -222,9 +225,10 @@ export function exactAssign(ps: PointSet, centres: Float64Array, k: number): Ass
  * [d̃²_ij − m_ij, d̃²_ij + m_ij] overlaps the best centre's interval is re-computed with
  * `sqDist`, and the exact minimum (ties to the smallest j) wins. Identical to `exactAssign`.
  */
-export function certifiedAssign(ps: PointSet, centres: Float64Array, k: number, gemm: GemmDistances): Assignment {
-  const { data, n, d } = ps;
+export function certifiedAssign(ps: PointSet, centres: Float64Array, k: number, gemm: GemmDistances, kern?: SqDistKernel): Assignment {
+  const { n } = ps;
   const { d2, margin } = gemm.squaredDistances(centres, k);
+  const sq = exactSqOf(ps, centres, kern);
   const labels = new Int32Array(n);
   const dist = new Float64Array(n);
   const lower = new Float64Array(n * k);
@@ -238,7 +242,7 @@ export function certifiedAssign(ps: PointSet, centres: Float64Array, k: number, 
     for (let j = 0; j < k; j++) {
       const lo = d2[o + j] - margin[o + j];
       if (lo <= upper) {
-        const e = sqDist(data, i * d, centres, j * d, d);
+        const e = sq(i, j);
         exact++;
         lower[o + j] = Math.sqrt(e);
         if (e < best) {

@@ -16,9 +16,10 @@ export type PointsLike = PointSet | readonly (readonly number[])[];
 
 /**
  * Convert to a `PointSet` and validate it: at least one point, a consistent dimension, and no
- * NaN or ±Infinity anywhere (a NaN would silently poison every mean and distance).
+ * NaN or ±Infinity anywhere (a NaN would silently poison every mean and distance). Callers that
+ * scan the data anyway (`pointStats`) pass `checkFinite = false` and get the same check there.
  */
-export function toPointSet(x: PointsLike, where = "points"): PointSet {
+export function toPointSet(x: PointsLike, where = "points", checkFinite = true): PointSet {
   let ps: PointSet;
   if (Array.isArray(x)) {
     const rows = x as readonly (readonly number[])[];
@@ -42,16 +43,72 @@ export function toPointSet(x: PointsLike, where = "points"): PointSet {
       throw new RangeError(`${where}: data has ${ps.data.length} numbers, but n × d = ${ps.n} × ${ps.d} = ${ps.n * ps.d}.`);
     }
   }
-  const { data, d } = ps;
-  for (let t = 0; t < data.length; t++) {
-    if (!Number.isFinite(data[t])) {
-      throw new RangeError(
-        `${where}: coordinate ${t % d} of point ${Math.floor(t / d)} is ${data[t]}. ` +
-          `Clustering needs finite numbers everywhere: drop or impute missing values first.`,
-      );
-    }
+  if (checkFinite) {
+    const t = firstNonFinite(ps.data);
+    if (t >= 0) throw nonFiniteError(where, ps, t);
   }
   return ps;
+}
+
+/** Index of the first NaN or ±Infinity in `data`, or −1. */
+function firstNonFinite(data: ArrayLike<number>): number {
+  for (let t = 0; t < data.length; t++) if (!Number.isFinite(data[t])) return t;
+  return -1;
+}
+
+function nonFiniteError(where: string, ps: PointSet, t: number): RangeError {
+  const { d } = ps;
+  return new RangeError(
+    `${where}: coordinate ${t % d} of point ${Math.floor(t / d)} is ${ps.data[t]}. ` +
+      `Clustering needs finite numbers everywhere: drop or impute missing values first.`,
+  );
+}
+
+/** What one pass over the points tells the clustering code (`pointStats`). */
+export interface PointStats {
+  /** ‖x_i‖² of every point. */
+  norms: Float64Array;
+  /** Σ_i ‖x_i‖². */
+  sumSq: number;
+  /** (1/d) Σ_t Var(x_t), the population variance per dimension averaged (scikit-learn's tolerance scale). */
+  meanVariance: number;
+}
+
+/**
+ * One pass over the points: norms and the mean variance, and the finiteness
+ * check of `toPointSet` (same error). The variance is accumulated about the first point,
+ * Var(x_t) = mean((x_t − x_0t)²) − mean(x_t − x_0t)², which keeps the one-pass formula free of
+ * the cancellation that plain E[x²] − E[x]² suffers for data far from the origin.
+ */
+export function pointStats(ps: PointSet, where = "points"): PointStats {
+  const { data, n, d } = ps;
+  const norms = new Float64Array(n);
+  const shift = new Float64Array(d);
+  for (let t = 0; t < d; t++) shift[t] = data[t];
+  const colSum = new Float64Array(d);
+  let sq = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const xo = i * d;
+    let norm = 0;
+    for (let t = 0; t < d; t++) {
+      const x = data[xo + t];
+      const v = x - shift[t];
+      colSum[t] += v;
+      sq += v * v;
+      norm += x * x;
+    }
+    norms[i] = norm;
+    sumSq += norm;
+  }
+  if (!Number.isFinite(sumSq) || !Number.isFinite(sq)) {
+    const t = firstNonFinite(data);
+    if (t >= 0) throw nonFiniteError(where, ps, t);
+  }
+  let meanSq = 0;
+  for (let t = 0; t < d; t++) meanSq += (colSum[t] / n) * (colSum[t] / n);
+  const meanVariance = Math.max(0, (sq / n - meanSq) / d);
+  return { norms, sumSq, meanVariance };
 }
 
 /** Images of a dataset as points of dimension height × width (no copy). */
@@ -77,37 +134,43 @@ export function selectPoints(ps: PointSet, idx: ArrayLike<number>): PointSet {
 
 /** Mean over dimensions of the per-dimension variance, (1/d) Σ_j Var(x_j) (scikit-learn's tolerance scale). */
 export function meanVariance(ps: PointSet): number {
-  const { data, n, d } = ps;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= n;
-  let s = 0;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) {
-      const t = data[i * d + j] - mean[j];
-      s += t * t;
-    }
-  return s / (n * d);
+  return pointStats(ps, "meanVariance").meanVariance;
 }
 
 /**
  * Squared Euclidean distance ‖x_i − c_j‖² computed as a sum of squared differences in double
  * precision. This one function defines "nearest centre" everywhere in src/em, so the plain and
- * the bound-accelerated K-means compare exactly the same numbers.
+ * the bound-accelerated K-means compare exactly the same numbers. The summation order is fixed:
+ * coordinate t of the first 8⌊d/8⌋ goes to accumulator s_(t mod 8), the rest to a tail sum in
+ * order, and the result is ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)) + tail: exactly what the
+ * WebAssembly SIMD kernel (`SqDistKernel`, four float64x2 accumulators) computes.
  */
 export function sqDist(x: ArrayLike<number>, xo: number, c: ArrayLike<number>, co: number, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  const d8 = d - (d & 7);
   let t = 0;
-  for (; t + 1 < d; t += 2) {
-    const a = x[xo + t] - c[co + t];
-    const b = x[xo + t + 1] - c[co + t + 1];
-    s0 += a * a;
-    s1 += b * b;
+  for (; t < d8; t += 8) {
+    const a0 = x[xo + t] - c[co + t];
+    const a1 = x[xo + t + 1] - c[co + t + 1];
+    const a2 = x[xo + t + 2] - c[co + t + 2];
+    const a3 = x[xo + t + 3] - c[co + t + 3];
+    const a4 = x[xo + t + 4] - c[co + t + 4];
+    const a5 = x[xo + t + 5] - c[co + t + 5];
+    const a6 = x[xo + t + 6] - c[co + t + 6];
+    const a7 = x[xo + t + 7] - c[co + t + 7];
+    s0 += a0 * a0;
+    s1 += a1 * a1;
+    s2 += a2 * a2;
+    s3 += a3 * a3;
+    s4 += a4 * a4;
+    s5 += a5 * a5;
+    s6 += a6 * a6;
+    s7 += a7 * a7;
   }
-  if (t < d) {
+  let tail = 0;
+  for (; t < d; t++) {
     const a = x[xo + t] - c[co + t];
-    s0 += a * a;
+    tail += a * a;
   }
-  return s0 + s1;
+  return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)) + tail;
 }

@@ -11,6 +11,8 @@
  * (no toolchain needed); if the engine rejects it (no SIMD), callers fall back to JavaScript.
  */
 
+import { section, str, uleb } from "./wasmBytes";
+
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d, get: 0x20, set: 0x21, tee: 0x22,
   i32Const: 0x41, i32GeU: 0x4f, i32Add: 0x6a, void: 0x40, i32: 0x7f, f32: 0x7d, v128: 0x7b,
@@ -24,25 +26,6 @@ const SIMD = {
   mul: [0xfd, 0xe6, 0x01],
   div: [0xfd, 0xe7, 0x01],
 };
-
-function section(id: number, bytes: number[]): number[] {
-  return [id, ...uleb(bytes.length), ...bytes];
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function str(s: string): number[] {
-  return [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-}
 
 /** The module's bytes: export adam(bytes, x, m, v, g, xo, mo, vo, β₁, β₂, 1−β₁, 1−β₂, 1−β₁ᵗ, 1−β₂ᵗ, ε, −η). */
 export function adamSimdModuleBytes(): Uint8Array {
