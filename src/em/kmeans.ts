@@ -50,6 +50,8 @@ import {
   halfCentreDistances,
   hamerlyAssign,
   newCentreBounds,
+  anyBelow,
+  setLowerShift,
   updateCentreBounds,
   updateHamerlyBounds,
 } from "./kmeansHamerly";
@@ -82,6 +84,11 @@ export interface KMeansOptions {
   algorithm?: KMeansAlgorithm;
   /** How the all-pairs distances are computed: "auto" (default), "tfjs", "js" or "exact". */
   engine?: DistanceEngine | "auto";
+  /**
+   * 2 (default): on the wasm backend a helper thread computes half of every product of ≥ 2048
+   * points (see productHelper.ts); 1: everything on this thread. Results are identical.
+   */
+  threads?: 1 | 2;
   /** Keep centres and labels of every iteration in `history` (for step-by-step figures). */
   recordHistory?: boolean;
   /** Stop early (in addition to the kernel interrupt). */
@@ -176,8 +183,13 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
   const stats = pointStats(ps, "kMeans"); // also the finiteness check
   const r = opts.rng ?? makeRng();
   const engine = await chooseEngine(ps, k, opts.engine ?? "auto");
-  const gemm = engine === "exact" ? null : new GemmDistances(ps, engine, stats);
-  const kern = new SqDistKernel(ps, k);
+  const threads = opts.threads ?? 2;
+  if (threads !== 1 && threads !== 2) throw new RangeError(`kMeans: threads = ${threads} must be 1 or 2.`);
+  const gemm = engine === "exact" ? null : new GemmDistances(ps, engine, stats, { threads });
+  // Batched searches pay off with a fast product (tfjs); with plain JS products Elkan's one-by-one
+  // distances are faster (measured: 3.2 s vs 4.6 s on the tfjs-cpu backend, MNIST k = 64).
+  const algorithm: KMeansAlgorithm = opts.algorithm ?? (engine === "tfjs" ? "elkan-batched" : "elkan");
+  const kern = new SqDistKernel(ps, k, { bounds: algorithm === "elkan" || algorithm === "elkan-batched" });
   const tolAbs = tol * stats.meanVariance;
   try {
     let best: KMeansResult | null = null;
@@ -189,7 +201,7 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
           : init === "random"
             ? randomCentres(ps, k, r)
             : centresFrom(init, k, ps.d);
-      const res = await lloyd(ps, c0, { ...opts, maxIterations, tolAbs, engine, gemm, kern, sumSq: stats.sumSq });
+      const res = await lloyd(ps, c0, { ...opts, algorithm, maxIterations, tolAbs, engine, gemm, kern, sumSq: stats.sumSq });
       inertias.push(res.inertia);
       if (!best || res.inertia < best.inertia) best = res;
     }
@@ -202,6 +214,7 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
 }
 
 interface RunOptions extends KMeansOptions {
+  algorithm: KMeansAlgorithm;
   maxIterations: number;
   tolAbs: number;
   engine: DistanceEngine;
@@ -214,10 +227,7 @@ interface RunOptions extends KMeansOptions {
 /** One K-means run from given initial centres. */
 async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<KMeansResult> {
   const { data, n, d } = ps;
-  const { k, gemm, kern } = o;
-  // Batched searches pay off with a fast product (tfjs); with plain JS products Elkan's one-by-one
-  // distances are faster (measured: 3.2 s vs 4.6 s on the tfjs-cpu backend, MNIST k = 64).
-  const algorithm = o.algorithm ?? (o.engine === "tfjs" ? "elkan-batched" : "elkan");
+  const { k, gemm, kern, algorithm } = o;
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -234,7 +244,7 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   let prevAssign: Int32Array | null = null;
   // Bounds of the accelerated variants: Hamerly's, or Elkan's (also used by batched Elkan).
   const hb: HamerlyBounds | null = algorithm === "hamerly" ? { upper: new Float64Array(n).fill(Infinity), lower: new Float64Array(n) } : null;
-  const cb: CentreBounds | null = algorithm === "elkan" || algorithm === "elkan-batched" ? newCentreBounds(n, k) : null;
+  const cb: CentreBounds | null = algorithm === "elkan" || algorithm === "elkan-batched" ? newCentreBounds(n, k, kern) : null;
   const inertiaHistory: number[] = [];
   const log: KMeansIteration[] = [];
   const history: KMeansSnapshot[] = [];
@@ -255,7 +265,7 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
       if (cb) {
         // Fresh bounds for every point: exact (or certified) distances, offsets back to 0.
         cb.upper = a.dist;
-        cb.lower = a.lower;
+        cb.lower.set(a.lower);
         cb.offset.fill(0);
       }
       return { z: a.labels, computed: a.exactComputations };
@@ -431,6 +441,7 @@ function elkanAssign(kern: SqDistKernel, c: Float64Array, k: number, labels: Int
   const { upper } = b;
   kern.setCentres(c);
   const { half, s } = halfCentreDistances(kern, k);
+  setLowerShift(kern, b);
   const z = new Int32Array(labels);
   const found = { label: 0, u: 0 };
   const cand = new Int32Array(k);
@@ -438,7 +449,7 @@ function elkanAssign(kern: SqDistKernel, c: Float64Array, k: number, labels: Int
   for (let i = 0; i < z.length; i++) {
     const a = z[i];
     const u = upper[i];
-    if (u + E * (u + s[a]) < s[a] || centreCandidates(b, half, k, i, a, u, 1) === 0) continue;
+    if (u + E * (u + s[a]) < s[a] || !anyBelow(kern, b, k, i, a, u)) continue;
     const uSq = kern.pc(i, a);
     const uExact = Math.sqrt(uSq);
     const count = centreCandidates(b, half, k, i, a, uExact, k, cand);

@@ -14,6 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend";
+import { ProductHelper } from "./productHelper";
 import { type PointSet, type PointStats, pointStats, sqDist } from "./points";
 import type { SqDistKernel } from "./sqDistKernel";
 
@@ -44,19 +45,44 @@ export async function chooseEngine(ps: PointSet, k: number, wanted: DistanceEngi
 }
 
 /**
- * A Float32Array of at least `length`, reused across calls while it is not in use (allocating
- * and first touching tens of MB costs more here than the copy that fills it: page faults run
- * at ~10 µs per 4 KB page on our VMs). Buffers over `KEEP_BYTES` are not kept between uses.
+ * One spare buffer kept between uses: a buffer of at least the bytes asked for, reused while it
+ * is not in use (allocating and first touching tens of MB costs more here than the copy that
+ * fills it: page faults run at ~10 µs per 4 KB page on our VMs). Buffers over `KEEP_BYTES` are
+ * not kept.
  */
 const KEEP_BYTES = 128 * 2 ** 20;
-let spare: Float32Array | null = null;
-function takeBuffer(length: number): Float32Array {
-  const b = spare && spare.length >= length ? spare : new Float32Array(length);
-  if (b === spare) spare = null;
-  return b;
+function sparePool<B extends { byteLength: number }>(make: (bytes: number) => B) {
+  let spare: B | null = null;
+  return {
+    take(bytes: number): B {
+      const b = spare && spare.byteLength >= bytes ? spare : make(bytes);
+      if (b === spare) spare = null;
+      return b;
+    },
+    giveBack(b: B | null): void {
+      if (b && b.byteLength <= KEEP_BYTES && (!spare || spare.byteLength < b.byteLength)) spare = b;
+    },
+  };
 }
-function giveBack(b: Float32Array | null): void {
-  if (b && b.byteLength <= KEEP_BYTES && (!spare || spare.length < b.length)) spare = b;
+/** Gathered rows for `innerOf`. */
+const rowBuffers = sparePool((bytes): Float32Array => new Float32Array(bytes / 4));
+/** X shared with the helper thread. */
+const sharedX = sparePool((bytes) => new SharedArrayBuffer(bytes));
+
+/** Products with at least this many rows are split with the helper thread (below it, waiting costs more than it saves). */
+const SPLIT_ROWS = 2048;
+
+/** The helper thread's share of the products (see productHelper.ts). */
+interface Split {
+  helper: ProductHelper;
+  /** X (n × d float32), shared with the helper. */
+  x: SharedArrayBuffer;
+  /** Rows [0, h) are the main thread's, [h, n) the helper's. */
+  h: number;
+  top: tf.Tensor2D;
+  /** Cᵀ (d × k) and the helper's output, shared. */
+  c: SharedArrayBuffer;
+  out: SharedArrayBuffer;
 }
 
 /** Distances of all points to all centres, with the error bound of each. */
@@ -70,12 +96,19 @@ export class GemmDistances {
   private readonly x32: Float32Array | null = null;
   /** Number of point–centre inner products computed so far. */
   products = 0;
+  /** The helper thread, when it may take half of the big products; `split` once it holds its rows. */
+  private helper: ProductHelper | null = null;
+  private split: Split | null = null;
 
-  /** `stats`: the points' `pointStats`, if the caller has them already. */
+  /**
+   * `stats`: the points' `pointStats`, if the caller has them already. `threads: 2` (default)
+   * lets a helper thread compute half of each product of ≥ 2048 rows on the wasm backend.
+   */
   constructor(
     private readonly ps: PointSet,
     readonly engine: "tfjs" | "js",
     stats: PointStats = pointStats(ps, "GemmDistances"),
+    opts: { threads?: number } = {},
   ) {
     const { data, n, d } = ps;
     this.xNorm = stats.norms;
@@ -83,15 +116,49 @@ export class GemmDistances {
     if (engine === "tfjs") {
       this.x32 = data instanceof Float32Array ? data : Float32Array.from(data);
       this.xTensor = tf.tensor2d(this.x32, [n, d]);
+      if ((opts.threads ?? 2) > 1 && tf.getBackend() === "wasm" && n >= SPLIT_ROWS) this.helper = ProductHelper.get();
     }
   }
 
-  /** Cᵀ (d × k, float32). */
-  private centresT(centres: Float64Array, k: number): tf.Tensor2D {
+  /** The split, set up on first use once the helper is ready (X shared and its rows uploaded), or null. */
+  private splitFor(k: number): Split | null {
+    const helper = this.helper;
+    if (!helper || !helper.ready) return null;
+    const { n, d } = this.ps;
+    let sp = this.split;
+    if (sp && !helper.holds(sp.x, sp.h, n)) {
+      // Another K-means used the helper in between: upload our rows again.
+      if (!helper.load(sp.x, d, sp.h, n)) return null;
+    }
+    if (!sp) {
+      const x = sharedX.take(n * d * 4);
+      new Float32Array(x, 0, n * d).set(this.x32!);
+      const h = Math.ceil(n / 2);
+      if (!helper.load(x, d, h, n)) {
+        sharedX.giveBack(x);
+        return null;
+      }
+      const top = tf.tensor2d(this.x32!.subarray(0, h * d), [h, d]);
+      sp = this.split = { helper, x, h, top, c: new SharedArrayBuffer(d * k * 4), out: new SharedArrayBuffer((n - h) * k * 4) };
+    }
+    if (sp.c.byteLength < d * k * 4) return null;
+    return sp;
+  }
+
+  /** Cᵀ (d × k, float32), written into `into` when given. */
+  private centresT(centres: Float64Array, k: number, into?: SharedArrayBuffer): tf.Tensor2D {
     const { d } = this.ps;
-    const ct = new Float32Array(d * k);
+    const ct = into ? new Float32Array(into, 0, d * k) : new Float32Array(d * k);
     for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) ct[t * k + j] = centres[j * d + t];
     return tf.tensor2d(ct, [d, k]);
+  }
+
+  /** a · Cᵀ on this thread. */
+  private product(a: tf.Tensor2D, cT: tf.Tensor2D): Float32Array {
+    const prod = tf.matMul(a, cT);
+    const out = prod.dataSync() as Float32Array;
+    prod.dispose();
+    return out;
   }
 
   /** Inner products X Cᵀ (n × k, row-major), from the resident copy of X. */
@@ -100,12 +167,22 @@ export class GemmDistances {
     this.products += n * k;
     if (this.engine === "tfjs") {
       // X (n×d) · Cᵀ (d×k); Cᵀ is built in JS because tfjs-wasm's transposeB path is ~10x slower.
-      const cT = this.centresT(centres, k);
-      const prod = tf.matMul(this.xTensor!, cT);
-      const out = prod.dataSync() as Float32Array;
-      cT.dispose();
-      prod.dispose();
-      return out;
+      const sp = this.splitFor(k);
+      const cT = this.centresT(centres, k, sp?.c);
+      try {
+        if (sp && sp.helper.start(sp.c, k, sp.out)) {
+          const mine = this.product(sp.top, cT);
+          if (sp.helper.wait()) {
+            const out = new Float32Array(n * k);
+            out.set(mine);
+            out.set(new Float32Array(sp.out, 0, (n - sp.h) * k), sp.h * k);
+            return out;
+          }
+        }
+        return this.product(this.xTensor!, cT);
+      } finally {
+        cT.dispose();
+      }
     }
     return jsInnerProducts(data, d, centres, k, null, n);
   }
@@ -122,19 +199,34 @@ export class GemmDistances {
       // Gather the rows in JS: tfjs-wasm's gather is ~10x slower than the whole product.
       const x32 = this.x32!;
       if (!this.scratch || this.scratch.length < m * d) {
-        giveBack(this.scratch);
-        this.scratch = takeBuffer(Math.min(this.ps.n, Math.max(m, 2 * (this.scratch?.length ?? 0) / d)) * d);
+        rowBuffers.giveBack(this.scratch);
+        this.scratch = rowBuffers.take(Math.min(this.ps.n, Math.max(m, (2 * (this.scratch?.length ?? 0)) / d)) * d * 4);
       }
-      const sub = this.scratch.subarray(0, m * d);
-      for (let p = 0; p < m; p++) sub.set(x32.subarray(rows[p] * d, rows[p] * d + d), p * d);
-      const cT = this.centresT(centres, k);
-      const xs = tf.tensor2d(sub, [m, d]);
-      const prod = tf.matMul(xs, cT);
-      const out = prod.dataSync() as Float32Array;
-      cT.dispose();
-      xs.dispose();
-      prod.dispose();
-      return out;
+      // Big gathers: the helper gathers and multiplies the second half of the rows meanwhile.
+      const sp = m >= SPLIT_ROWS ? this.splitFor(k) : null;
+      const cT = this.centresT(centres, k, sp?.c);
+      const mh = sp ? Math.ceil(m / 2) : m;
+      const helped = sp !== null && sp.helper.start(sp.c, k, sp.out, rows.subarray(mh));
+      const mine = helped ? mh : m;
+      const sub = this.scratch.subarray(0, mine * d);
+      for (let p = 0; p < mine; p++) sub.set(x32.subarray(rows[p] * d, rows[p] * d + d), p * d);
+      const xs = tf.tensor2d(sub, [mine, d]);
+      try {
+        const top = this.product(xs, cT);
+        if (!helped) return top;
+        if (sp!.helper.wait()) {
+          const out = new Float32Array(m * k);
+          out.set(top);
+          out.set(new Float32Array(sp!.out, 0, (m - mh) * k), mh * k);
+          return out;
+        }
+        // The helper failed (it is not used again): all rows on this thread.
+        this.products -= m * k;
+        return this.innerOf(rows, centres, k);
+      } finally {
+        cT.dispose();
+        xs.dispose();
+      }
     }
     return jsInnerProducts(data, d, centres, k, rows, m);
   }
@@ -177,8 +269,13 @@ export class GemmDistances {
 
   dispose(): void {
     this.xTensor?.dispose();
-    giveBack(this.scratch);
+    rowBuffers.giveBack(this.scratch);
     this.scratch = null;
+    if (this.split) {
+      this.split.top.dispose();
+      sharedX.giveBack(this.split.x);
+      this.split = null;
+    }
   }
 }
 

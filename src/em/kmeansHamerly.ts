@@ -46,6 +46,9 @@ const FULL_FRACTION = 0.85;
  */
 export const ONE_BY_ONE = 6;
 
+/** u·R: a centre whose lower bound exceeds it is farther than u, with the safety margin (zb(1 − E) > u(1 + E)). */
+const R = (1 + E) / (1 - E);
+
 /** A lower bound from its stored form L = l + D (see the module comment), with the safety margin. */
 export function lowerOf(L: number, D: number): number {
   return L - D - E * (L + D);
@@ -64,13 +67,35 @@ export interface CentreBounds {
   offset: Float64Array;
 }
 
-/** Bounds that know nothing yet (u = ∞, l = 0). */
-export function newCentreBounds(n: number, k: number): CentreBounds {
-  return { upper: new Float64Array(n).fill(Infinity), lower: new Float64Array(n * k), offset: new Float64Array(k) };
+/** Bounds that know nothing yet (u = ∞, l = 0), the L_ij in the kernel's `lower` (n × k, zeros). */
+export function newCentreBounds(n: number, k: number, kern: SqDistKernel): CentreBounds {
+  if (kern.lower.length !== n * k) throw new RangeError(`newCentreBounds: the kernel holds ${kern.lower.length} bounds, need n × k = ${n * k}.`);
+  return { upper: new Float64Array(n).fill(Infinity), lower: kern.lower.fill(0), offset: new Float64Array(k) };
 }
 
-/** u·R: a centre whose lower bound exceeds it is farther than u, with the safety margin (zb(1 − E) > u(1 + E)). */
-const R = (1 + E) / (1 - E);
+/** 1 − E and (1 + E): l_ij = L_ij·F − D_j·G is `lowerOf`'s bound (the same number up to rounding, ≪ E). */
+const F = 1 - E;
+const G = 1 + E;
+
+/**
+ * Whether some centre j ≠ a may be within u of x_i by the per-centre lower bounds alone
+ * (l_ij ≤ u·R), counted by the kernel's SIMD loop over the point's k bounds (`kern.shift`
+ * must hold D_j·(1 + E)). Centres ruled out by ½‖c_a − c_j‖ are not excluded here (on MNIST
+ * the lower bounds do ~90% of the pruning); `centreCandidates` applies both tests.
+ */
+/** Write D_j·(1 + E) to `kern.shift` for `anyBelow` (once per E-step, after the offsets changed). */
+export function setLowerShift(kern: SqDistKernel, b: CentreBounds): void {
+  const { offset } = b;
+  for (let j = 0; j < offset.length; j++) kern.shift[j] = offset[j] * G;
+}
+
+export function anyBelow(kern: SqDistKernel, b: CentreBounds, k: number, i: number, a: number, u: number): boolean {
+  const uu = u * R;
+  let count = kern.countBelow(i, uu, F);
+  if (b.lower[i * k + a] * F - kern.shift[a] <= uu) count--;
+  return count > 0;
+}
+
 
 /**
  * Per-centre bounds: the centres j ≠ a that may be within u of x_i (max(l_ij, ½‖c_a − c_j‖) ≤ u,
@@ -185,6 +210,7 @@ export function hamerlyAssign(
   // s_j = ½ min_{j' ≠ j} ‖c_j − c_j'‖.
   const { half, s } = halfCentreDistances(kern, k);
   const D = cb ? cb.offset : new Float64Array(k);
+  if (cb) setLowerShift(kern, cb);
   const z = new Int32Array(labels);
   const uSqOf = new Float64Array(n).fill(-1); // exact ‖x_i − c_{z_i}‖² where computed, else −1
   const todo: number[] = [];
@@ -202,7 +228,7 @@ export function hamerlyAssign(
     const u = upper[i];
     if (cb) {
       const m = s[a];
-      if (!(u + E * (u + m) < m) && centreCandidates(cb, half, k, i, a, u, 1) > 0) failing.push(i);
+      if (!(u + E * (u + m) < m) && anyBelow(kern, cb, k, i, a, u)) failing.push(i);
       continue;
     }
     const l = lower[i];
@@ -226,7 +252,7 @@ export function hamerlyAssign(
       const u = Math.sqrt(uSq);
       upper[i] = u;
       if (cb) {
-        if (u + E * (u + s[a]) < s[a]) continue;
+        if (u + E * (u + s[a]) < s[a] || !anyBelow(kern, cb, k, i, a, u)) continue;
         const count = centreCandidates(cb, half, k, i, a, u, k, cand);
         if (count === 0) continue;
         if (!gemm || count <= ONE_BY_ONE) {

@@ -93,19 +93,51 @@ function accBody(xBytes: 4 | 8, subtract: boolean): number[] {
   return funcBody([[1, T.i32]], code);
 }
 
-/** The exports: sq32, sq64 (x, c, d) → f64, and add32, sub32, add64, sub64 (s, x, d). */
-const EXPORTS = ["sq32", "sq64", "add32", "sub32", "add64", "sub64"] as const;
+/**
+ * The body of below(L, S, k, thr, f) → i32: how many j < k have L_j·f − S_j ≤ thr (L and S
+ * float64), two lanes at a time, the same three IEEE operations per element as in JavaScript.
+ */
+function belowBody(): number[] {
+  const [L, S, K, THR, F, END] = [0, 1, 2, 3, 4, 5];
+  const [CNT, TV, FV] = [6, 7, 8];
+  const TAIL = 9;
+  const g = (i: number) => [OP.get, i];
+  const code: number[] = [];
+  code.push(...g(THR), ...SIMD.f64x2Splat, OP.set, TV, ...g(F), ...SIMD.f64x2Splat, OP.set, FV);
+  code.push(...g(K), OP.i32Const, ...sleb(-2), OP.i32And, OP.i32Const, 3, OP.i32Shl, ...g(L), OP.i32Add, OP.set, END);
+  code.push(OP.block, T.void, OP.loop, T.void);
+  code.push(...g(L), ...g(END), OP.i32GeU, OP.brIf, 1);
+  // cnt −= (L·f − S ≤ thr) as lane masks (−1 or 0)
+  code.push(...g(CNT), ...g(L), ...SIMD.load, ...memarg(0), ...g(FV), ...SIMD.f64x2Mul, ...g(S), ...SIMD.load, ...memarg(0), ...SIMD.f64x2Sub);
+  code.push(...g(TV), ...SIMD.f64x2Le, ...SIMD.i64x2Sub, OP.set, CNT);
+  code.push(...g(L), OP.i32Const, 16, OP.i32Add, OP.set, L, ...g(S), OP.i32Const, 16, OP.i32Add, OP.set, S);
+  code.push(OP.br, 0, OP.end, OP.end);
+  // An odd last element.
+  code.push(...g(END), ...g(K), OP.i32Const, 1, OP.i32And, OP.i32Const, 3, OP.i32Shl, OP.i32Add, OP.set, END);
+  code.push(OP.block, T.void, OP.loop, T.void);
+  code.push(...g(L), ...g(END), OP.i32GeU, OP.brIf, 1);
+  code.push(...g(TAIL), ...g(L), OP.f64Load, ...memarg(3), ...g(F), OP.f64Mul, ...g(S), OP.f64Load, ...memarg(3), OP.f64Sub, ...g(THR), OP.f64Le, OP.i32Add, OP.set, TAIL);
+  code.push(...g(L), OP.i32Const, 8, OP.i32Add, OP.set, L, ...g(S), OP.i32Const, 8, OP.i32Add, OP.set, S);
+  code.push(OP.br, 0, OP.end, OP.end);
+  code.push(...g(CNT), ...SIMD.i64x2ExtractLane(0), ...g(CNT), ...SIMD.i64x2ExtractLane(1), OP.i64Add, OP.i32WrapI64, ...g(TAIL), OP.i32Add);
+  // locals after the 5 params: end (i32), cnt, thr and f splats (v128), tail count (i32).
+  return funcBody([[1, T.i32], [3, T.v128], [1, T.i32]], code);
+}
+
+/** The exports: sq32, sq64 (x, c, d) → f64; add32, sub32, add64, sub64 (s, x, d); below (L, S, k, thr, f) → i32. */
+const EXPORTS = ["sq32", "sq64", "add32", "sub32", "add64", "sub64", "below"] as const;
 
 /** The module: imports env.memory, exports the functions of `EXPORTS`. */
 export function sqDistModuleBytes(): Uint8Array {
   const sqType = [0x60, 3, T.i32, T.i32, T.i32, 1, T.f64];
   const accType = [0x60, 3, T.i32, T.i32, T.i32, 0];
-  const bodies = [sqBody(4), sqBody(8), accBody(4, false), accBody(4, true), accBody(8, false), accBody(8, true)];
+  const belowType = [0x60, 5, T.i32, T.i32, T.i32, T.f64, T.f64, 1, T.i32];
+  const bodies = [sqBody(4), sqBody(8), accBody(4, false), accBody(4, true), accBody(8, false), accBody(8, true), belowBody()];
   return Uint8Array.from([
     ...HEADER,
-    ...section(1, [2, ...sqType, ...accType]),
+    ...section(1, [3, ...sqType, ...accType, ...belowType]),
     ...section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x00, 0x00]),
-    ...section(3, [6, 0, 0, 1, 1, 1, 1]),
+    ...section(3, [7, 0, 0, 1, 1, 1, 1, 2]),
     ...section(7, [EXPORTS.length, ...EXPORTS.flatMap((name, f) => [...str(name), 0x00, f])]),
     ...section(10, [bodies.length, ...bodies.flat()]),
   ]);
@@ -127,6 +159,7 @@ function sqDistModule(): WebAssembly.Module | null {
 
 type SqFn = (x: number, c: number, d: number) => number;
 type AccFn = (s: number, x: number, d: number) => void;
+type BelowFn = (L: number, S: number, k: number, thr: number, f: number) => number;
 
 /** A memory with the module instantiated on it. */
 interface Instance {
@@ -137,6 +170,7 @@ interface Instance {
   sub32: AccFn;
   add64: AccFn;
   sub64: AccFn;
+  below: BelowFn;
 }
 
 /**
@@ -188,16 +222,28 @@ export class SqDistKernel {
    * calls, so the sums are bit-identical to the same loop in JavaScript.
    */
   readonly sums: Float64Array;
+  /** With `bounds`: per-point bound rows L (n × kMax, zero at first) and a per-centre shift S (kMax), for `countBelow`. */
+  readonly lower: Float64Array;
+  readonly shift: Float64Array;
+  private readonly lBase: number = 0;
+  private readonly shBase: number = 0;
+  private readonly belowFn: BelowFn | null = null;
 
-  /** `simd: false` forces the JavaScript path (tests compare the two). */
-  constructor(ps: PointSet, kMax: number, opts: { simd?: boolean } = {}) {
+  /**
+   * `simd: false` forces the JavaScript path (tests compare the two); `bounds: true` also
+   * allocates `lower` and `shift`.
+   */
+  constructor(ps: PointSet, kMax: number, opts: { simd?: boolean; bounds?: boolean } = {}) {
     this.pts = ps;
     this.d = ps.d;
     this.kMax = kMax;
     const mod = opts.simd === false ? null : sqDistModule();
     this.simd = mod !== null;
+    const boundRows = opts.bounds ? ps.n : 0;
     if (!mod) {
       this.sums = new Float64Array(kMax * ps.d);
+      this.lower = new Float64Array(boundRows * kMax);
+      this.shift = new Float64Array(opts.bounds ? kMax : 0);
       return;
     }
     const { data, n, d } = ps;
@@ -206,12 +252,17 @@ export class SqDistKernel {
     const xBytes = n * this.xRow;
     this.cBase = Math.ceil(xBytes / 16) * 16;
     this.sBase = this.cBase + kMax * d * 8;
-    const bytes = this.sBase + kMax * d * 8;
+    this.lBase = this.sBase + kMax * d * 8;
+    this.shBase = this.lBase + boundRows * kMax * 8;
+    const bytes = this.shBase + kMax * 8;
     this.inst = acquire(mod, bytes);
     const { memory, sq32, sq64 } = this.inst;
     this.addX = f32 ? this.inst.add32 : this.inst.add64;
     this.subX = f32 ? this.inst.sub32 : this.inst.sub64;
     this.sums = new Float64Array(memory.buffer, this.sBase, kMax * d).fill(0);
+    this.lower = new Float64Array(memory.buffer, this.lBase, boundRows * kMax).fill(0);
+    this.shift = new Float64Array(memory.buffer, this.shBase, opts.bounds ? kMax : 0).fill(0);
+    this.belowFn = this.inst.below;
     if (f32) new Float32Array(memory.buffer, 0, n * d).set(data);
     else new Float64Array(memory.buffer, 0, n * d).set(data);
     this.sqX = f32 ? sq32 : sq64;
@@ -257,6 +308,17 @@ export class SqDistKernel {
     }
     const to0 = to * d;
     for (let t = 0; t < d; t++) sums[to0 + t] += data[xo + t];
+  }
+
+  /** How many j < kMax have lower[i·kMax + j]·f − shift[j] ≤ thr (the IEEE operations of this expression in JavaScript). */
+  countBelow(i: number, thr: number, f: number): number {
+    const k = this.kMax;
+    if (this.belowFn) return this.belowFn(this.lBase + i * k * 8, this.shBase, k, thr, f);
+    const { lower, shift } = this;
+    const o = i * k;
+    let count = 0;
+    for (let j = 0; j < k; j++) if (lower[o + j] * f - shift[j] <= thr) count++;
+    return count;
   }
 
   /** ‖c_a − c_b‖², exactly `sqDist(centres, a·d, centres, b·d, d)`. */

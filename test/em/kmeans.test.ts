@@ -148,6 +148,13 @@ describe("K-means (Lloyd)", () => {
     expect(a.restartInertias).toHaveLength(4);
     expect(a.inertia).toBe(Math.min(...a.restartInertias));
     expect(Array.from(a.centres)).toEqual(Array.from(b.centres));
+    // Every restart starts from fresh bounds: the accelerated variants still equal plain Lloyd run by run.
+    const lloyd = await kMeans(ps, { k: 7, restarts: 4, rng: new Rng(11), algorithm: "lloyd", engine: "exact", ...quiet });
+    for (const algorithm of ["elkan", "elkan-batched", "hamerly"] as const) {
+      const x = await kMeans(ps, { k: 7, restarts: 4, rng: new Rng(11), algorithm, engine: "js", ...quiet });
+      expect(x.restartInertias).toEqual(lloyd.restartInertias);
+      expect(Array.from(x.labels)).toEqual(Array.from(lloyd.labels));
+    }
   });
 
   it("degenerate inputs: clear errors or documented behaviour", async () => {

@@ -78,6 +78,28 @@ describe("exact squared distances (SqDistKernel)", () => {
     expect(first).toBe(sqDist(a.data, 49 * 12, c, 24, 12));
   });
 
+  it("countBelow counts the bounds under a threshold, the same in SIMD and JavaScript", () => {
+    const r = new Rng(12);
+    for (const k of [1, 2, 5, 64]) {
+      const ps = points(r, 30, 3, true);
+      const kerns = [new SqDistKernel(ps, k, { bounds: true }), new SqDistKernel(ps, k, { simd: false, bounds: true })];
+      const L = Float64Array.from({ length: ps.n * k }, () => 10 * r.uniform());
+      const S = Float64Array.from({ length: k }, () => r.uniform());
+      for (const kern of kerns) {
+        kern.lower.set(L);
+        kern.shift.set(S);
+      }
+      for (let i = 0; i < ps.n; i++) {
+        const thr = 10 * r.uniform();
+        const f = 1 - 1e-9;
+        let ref = 0;
+        for (let j = 0; j < k; j++) if (L[i * k + j] * f - S[j] <= thr) ref++;
+        for (const kern of kerns) expect(kern.countBelow(i, thr, f)).toBe(ref);
+      }
+      for (const kern of kerns) kern.dispose();
+    }
+  });
+
   it("rejects more centres than it has room for", () => {
     const kern = new SqDistKernel(points(new Rng(1), 4, 3, false), 2);
     expect(() => kern.setCentres(new Float64Array(9))).toThrow(/3 centres, room for 2/);
