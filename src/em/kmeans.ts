@@ -237,6 +237,7 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   const maybeYield = yielder();
 
   let centres = Float64Array.from(init);
+  let spare = new Float64Array(k * d);
   const { sumSq } = o;
   const sums = kern.sums; // S_j, kept by kern.movePoint
   const counts = new Int32Array(k);
@@ -333,8 +334,8 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     inertiaHistory.push(inertia);
     if (o.recordHistory) history.push({ centres: Float64Array.from(centres), labels: Int32Array.from(z), inertia });
     const moved = relocateEmpty(centres, it);
-    // M-step: c_j = S_j / n_j.
-    const next = new Float64Array(k * d);
+    // M-step: c_j = S_j / n_j (into the spare buffer: the two swap every iteration).
+    const next = spare;
     for (let j = 0; j < k; j++) {
       if (counts[j] === 0) next.set(centres.subarray(j * d, (j + 1) * d), j * d);
       else for (let t = 0; t < d; t++) next[j * d + t] = sums[j * d + t] / counts[j];
@@ -351,6 +352,7 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     else if (cb) updateCentreBounds(labels, cb, drift, moved);
     const unchanged = prevAssign !== null && equalLabels(prevAssign, z);
     prevAssign = z;
+    spare = centres;
     centres = next;
     iterations = it + 1;
     const entry = { iteration: it, inertia, shift, changed, distanceComputations: computed, ms: performance.now() - t0 };

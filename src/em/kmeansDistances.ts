@@ -14,6 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend";
+import { type WasmBackendLike, heapF32 } from "../kernels/wasmBackend";
 import { ProductHelper } from "./productHelper";
 import { type PointSet, type PointStats, pointStats, sqDist } from "./points";
 import type { SqDistKernel } from "./sqDistKernel";
@@ -64,8 +65,9 @@ function sparePool<B extends { byteLength: number }>(make: (bytes: number) => B)
     },
   };
 }
-/** Gathered rows for `innerOf`. */
+/** Gathered rows for `innerOf`, and products. */
 const rowBuffers = sparePool((bytes): Float32Array => new Float32Array(bytes / 4));
+const productBuffers = sparePool((bytes): Float32Array => new Float32Array(bytes / 4));
 /** X shared with the helper thread. */
 const sharedX = sparePool((bytes) => new SharedArrayBuffer(bytes));
 
@@ -92,6 +94,8 @@ export class GemmDistances {
   private readonly gamma: number;
   /** Rows gathered for `innerOf` (tfjs engine; grown as needed). */
   private scratch: Float32Array | null = null;
+  /** The products returned by `inner` and `innerOf` (tfjs engine; n × k, reused). */
+  private outBuf: Float32Array | null = null;
   /** X in float32 (the points themselves when they are float32). */
   private readonly x32: Float32Array | null = null;
   /** Number of point–centre inner products computed so far. */
@@ -153,15 +157,31 @@ export class GemmDistances {
     return tf.tensor2d(ct, [d, k]);
   }
 
-  /** a · Cᵀ on this thread. */
-  private product(a: tf.Tensor2D, cT: tf.Tensor2D): Float32Array {
-    const prod = tf.matMul(a, cT);
-    const out = prod.dataSync() as Float32Array;
-    prod.dispose();
-    return out;
+  /** The reused output buffer, at least `length` long. */
+  private output(length: number): Float32Array {
+    if (!this.outBuf || this.outBuf.length < length) {
+      productBuffers.giveBack(this.outBuf);
+      this.outBuf = productBuffers.take(length * 4);
+    }
+    return this.outBuf;
   }
 
-  /** Inner products X Cᵀ (n × k, row-major), from the resident copy of X. */
+  /**
+   * a · Cᵀ on this thread, copied into `into` at `at`: on the wasm backend straight from the
+   * heap (`dataSync` would allocate a fresh array per product, and first-touching megabytes
+   * costs more than the copy here).
+   */
+  private product(a: tf.Tensor2D, cT: tf.Tensor2D, into: Float32Array, at: number): void {
+    const prod = tf.matMul(a, cT);
+    const be = tf.backend() as unknown as WasmBackendLike;
+    into.set(tf.getBackend() === "wasm" ? heapF32(be, prod) : (prod.dataSync() as Float32Array), at);
+    prod.dispose();
+  }
+
+  /**
+   * Inner products X Cᵀ (n × k, row-major), from the resident copy of X. The array is reused:
+   * valid until the next `inner` or `innerOf`.
+   */
   inner(centres: Float64Array, k: number): Float32Array | Float64Array {
     const { data, n, d } = this.ps;
     this.products += n * k;
@@ -169,17 +189,17 @@ export class GemmDistances {
       // X (n×d) · Cᵀ (d×k); Cᵀ is built in JS because tfjs-wasm's transposeB path is ~10x slower.
       const sp = this.splitFor(k);
       const cT = this.centresT(centres, k, sp?.c);
+      const out = this.output(n * k).subarray(0, n * k);
       try {
         if (sp && sp.helper.start(sp.c, k, sp.out)) {
-          const mine = this.product(sp.top, cT);
+          this.product(sp.top, cT, out, 0);
           if (sp.helper.wait()) {
-            const out = new Float32Array(n * k);
-            out.set(mine);
             out.set(new Float32Array(sp.out, 0, (n - sp.h) * k), sp.h * k);
             return out;
           }
         }
-        return this.product(this.xTensor!, cT);
+        this.product(this.xTensor!, cT, out, 0);
+        return out;
       } finally {
         cT.dispose();
       }
@@ -190,6 +210,7 @@ export class GemmDistances {
   /**
    * Inner products x_i·c_j for the points `rows` only (|rows| × k, row-major): the rows are
    * gathered (copied in JS into a reused buffer) so the product costs |rows|·k·d instead of n·k·d.
+   * The array is reused: valid until the next `inner` or `innerOf`.
    */
   innerOf(rows: Int32Array, centres: Float64Array, k: number): Float32Array | Float64Array {
     const { data, d } = this.ps;
@@ -211,12 +232,11 @@ export class GemmDistances {
       const sub = this.scratch.subarray(0, mine * d);
       for (let p = 0; p < mine; p++) sub.set(x32.subarray(rows[p] * d, rows[p] * d + d), p * d);
       const xs = tf.tensor2d(sub, [mine, d]);
+      const out = this.output(m * k).subarray(0, m * k);
       try {
-        const top = this.product(xs, cT);
-        if (!helped) return top;
+        this.product(xs, cT, out, 0);
+        if (!helped) return out;
         if (sp!.helper.wait()) {
-          const out = new Float32Array(m * k);
-          out.set(top);
           out.set(new Float32Array(sp!.out, 0, (m - mh) * k), mh * k);
           return out;
         }
@@ -271,6 +291,8 @@ export class GemmDistances {
     this.xTensor?.dispose();
     rowBuffers.giveBack(this.scratch);
     this.scratch = null;
+    productBuffers.giveBack(this.outBuf);
+    this.outBuf = null;
     if (this.split) {
       this.split.top.dispose();
       sharedX.giveBack(this.split.x);
