@@ -284,59 +284,58 @@ export function hamerlyAssign(
     const dots = all ? gemm.inner(c, k) : gemm.innerOf(rows, c, k);
     const xNorm = gemm.pointNorms;
     const g2 = 2 * gemm.roundoff;
+    // m_ij = 2γ‖x_i‖‖c_j‖ + 1e-12(‖x_i‖² + ‖c_j‖²) = ‖x_i‖·A_j + 1e-12‖x_i‖² + B_j (γ has 1% slack for the rounding of m itself).
     const cNorm = new Float64Array(k);
-    const cLen = new Float64Array(k);
+    const A = new Float64Array(k);
+    const B = new Float64Array(k);
     for (let j = 0; j < k; j++) {
       let q = 0;
       for (let t = 0; t < d; t++) q += c[j * d + t] * c[j * d + t];
       cNorm[j] = q;
-      cLen[j] = Math.sqrt(q);
+      A[j] = g2 * Math.sqrt(q);
+      B[j] = 1e-12 * q;
     }
-    const d2 = new Float64Array(k);
-    const mg = new Float64Array(k);
+    const lob = new Float64Array(k); // d̃²_ij − m_ij
     for (let p = 0; p < rows.length; p++) {
       const i = rows[p];
       const xn = xNorm[i];
       const xs = Math.sqrt(xn);
+      const xe = 1e-12 * xn;
       const o = (all ? i : p) * k;
       let ub = Infinity;
       let jub = 0;
       for (let j = 0; j < k; j++) {
         const e = xn - 2 * dots[o + j] + cNorm[j];
-        const w = g2 * xs * cLen[j] + 1e-12 * (xn + cNorm[j]);
-        d2[j] = e;
-        mg[j] = w;
+        const w = xs * A[j] + xe + B[j];
+        lob[j] = e - w;
         if (e + w < ub) {
           ub = e + w;
           jub = j;
         }
       }
-      // Candidates: centres whose interval [d̃² − m, d̃² + m] reaches below the best upper end.
+      // Candidates: centres whose interval [d̃² − m, d̃² + m] reaches below the best upper end;
+      // the others keep √max(0, d̃² − m) as their lower bound.
       let count = 0;
-      for (let j = 0; j < k; j++) if (d2[j] - mg[j] <= ub) count++;
+      for (let j = 0; j < k; j++) {
+        const lo = lob[j];
+        if (lo <= ub) count++;
+        bound[j] = lo > 0 ? lo : 0;
+      }
       if (count === 1) {
         // Only jub can be nearest, strictly: no exact distance needed; u from the error bound.
         const known = jub === z[i] && uSqOf[i] >= 0;
-        for (let j = 0; j < k; j++) {
-          const lo = d2[j] - mg[j];
-          bound[j] = lo > 0 ? lo : 0;
-        }
         finish(i, jub, known ? uSqOf[i] : ub);
         continue;
       }
       let best = Infinity;
       let arg = -1;
       for (let j = 0; j < k; j++) {
-        const lo = d2[j] - mg[j];
-        if (lo <= ub) {
-          const e = exactSq(i, j);
-          bound[j] = e;
-          if (e < best) {
-            best = e;
-            arg = j;
-          }
-        } else {
-          bound[j] = lo > 0 ? lo : 0;
+        if (lob[j] > ub) continue;
+        const e = exactSq(i, j);
+        bound[j] = e;
+        if (e < best) {
+          best = e;
+          arg = j;
         }
       }
       finish(i, arg, best);
@@ -364,12 +363,16 @@ export function hamerlyAssign(
    * computed): l_ij = √bound_j, l_i = √(min over j ≠ arg).
    */
   function finish(i: number, arg: number, uSq: number): void {
-    let m = Infinity;
-    for (let j = 0; j < k; j++) if (j !== arg && bound[j] < m) m = bound[j];
     z[i] = arg;
     upper[i] = Math.sqrt(uSq);
-    if (cb) for (let j = 0; j < k; j++) lower[i * k + j] = Math.sqrt(bound[j]) + D[j];
-    else lower[i] = Math.sqrt(m);
+    if (cb) {
+      const o = i * k;
+      for (let j = 0; j < k; j++) lower[o + j] = Math.sqrt(bound[j]) + D[j];
+      return;
+    }
+    let m = Infinity;
+    for (let j = 0; j < k; j++) if (j !== arg && bound[j] < m) m = bound[j];
+    lower[i] = Math.sqrt(m);
   }
 }
 
