@@ -68,8 +68,9 @@ function sparePool<B extends { byteLength: number }>(make: (bytes: number) => B)
 /** Gathered rows for `innerOf`, and products. */
 const rowBuffers = sparePool((bytes): Float32Array => new Float32Array(bytes / 4));
 const productBuffers = sparePool((bytes): Float32Array => new Float32Array(bytes / 4));
-/** X shared with the helper thread. */
+/** Shared with the helper thread: its rows of X, and gathered rows. */
 const sharedX = sparePool((bytes) => new SharedArrayBuffer(bytes));
+const sharedRows = sparePool((bytes) => new SharedArrayBuffer(bytes));
 
 /** Products with at least this many rows are split with the helper thread (below it, waiting costs more than it saves). */
 const SPLIT_ROWS = 2048;
@@ -77,22 +78,24 @@ const SPLIT_ROWS = 2048;
 /** The helper thread's share of the products (see productHelper.ts). */
 interface Split {
   helper: ProductHelper;
-  /** X (n × d float32), shared with the helper. */
-  x: SharedArrayBuffer;
-  /** Rows [0, h) are the main thread's, [h, n) the helper's. */
+  /** Rows [0, h) are this thread's (`xTensor`), [h, n) the helper's, shared in `xb`. */
   h: number;
-  top: tf.Tensor2D;
-  /** Cᵀ (d × k) and the helper's output, shared. */
+  xb: SharedArrayBuffer;
+  /** Cᵀ (d × k) and the helper's output, shared (sized for `k`). */
+  k: number;
   c: SharedArrayBuffer;
   out: SharedArrayBuffer;
+  /** Rows [h, n) on this thread, made only if the helper fails. */
+  bottom: tf.Tensor2D | null;
 }
 
 /** Distances of all points to all centres, with the error bound of each. */
 export class GemmDistances {
+  /** X on the tfjs backend: all rows, or rows [0, h) when a helper thread holds the others. */
   private readonly xTensor: tf.Tensor2D | null = null;
   private readonly xNorm: Float64Array;
   private readonly gamma: number;
-  /** Rows gathered for `innerOf` (tfjs engine; grown as needed). */
+  /** Rows gathered for `innerOf` (tfjs engine; grown as needed; shared with the helper when there is one). */
   private scratch: Float32Array | null = null;
   /** The products returned by `inner` and `innerOf` (tfjs engine; n × k, reused). */
   private outBuf: Float32Array | null = null;
@@ -100,13 +103,13 @@ export class GemmDistances {
   private readonly x32: Float32Array | null = null;
   /** Number of point–centre inner products computed so far. */
   products = 0;
-  /** The helper thread, when it may take half of the big products; `split` once it holds its rows. */
-  private helper: ProductHelper | null = null;
-  private split: Split | null = null;
+  /** The helper thread's share, when it was ready when these distances were set up. */
+  private readonly split: Split | null = null;
 
   /**
    * `stats`: the points' `pointStats`, if the caller has them already. `threads: 2` (default)
-   * lets a helper thread compute half of each product of ≥ 2048 rows on the wasm backend.
+   * lets a helper thread compute half of each product of ≥ 2048 rows on the wasm backend (from
+   * the second K-means of the process on: the first starts the helper).
    */
   constructor(
     private readonly ps: PointSet,
@@ -117,36 +120,50 @@ export class GemmDistances {
     const { data, n, d } = ps;
     this.xNorm = stats.norms;
     this.gamma = 1.01 * (d + 3) * UNIT_ROUNDOFF[engine];
-    if (engine === "tfjs") {
-      this.x32 = data instanceof Float32Array ? data : Float32Array.from(data);
-      this.xTensor = tf.tensor2d(this.x32, [n, d]);
-      if ((opts.threads ?? 2) > 1 && tf.getBackend() === "wasm" && n >= SPLIT_ROWS) this.helper = ProductHelper.get();
+    if (engine !== "tfjs") return;
+    const x32 = (this.x32 = data instanceof Float32Array ? data : Float32Array.from(data));
+    if ((opts.threads ?? 2) > 1 && tf.getBackend() === "wasm" && n >= SPLIT_ROWS) {
+      const helper = ProductHelper.get();
+      const h = Math.ceil(n / 2);
+      if (helper.ready) {
+        const xb = sharedX.take((n - h) * d * 4);
+        new Float32Array(xb, 0, (n - h) * d).set(x32.subarray(h * d));
+        if (helper.startLoad(xb, d, n - h)) {
+          // Both threads upload their rows at the same time.
+          const top = tf.tensor2d(x32.subarray(0, h * d), [h, d]);
+          if (helper.wait()) {
+            this.xTensor = top;
+            this.split = { helper, h, xb, k: 0, c: new SharedArrayBuffer(0), out: new SharedArrayBuffer(0), bottom: null };
+            return;
+          }
+          top.dispose();
+        }
+        sharedX.giveBack(xb);
+      }
     }
+    this.xTensor = tf.tensor2d(x32, [n, d]);
   }
 
-  /** The split, set up on first use once the helper is ready (X shared and its rows uploaded), or null. */
+  /** The split, ready for a product with k centres (the helper holding our rows), or null. */
   private splitFor(k: number): Split | null {
-    const helper = this.helper;
-    if (!helper || !helper.ready) return null;
+    const sp = this.split;
+    if (!sp || sp.bottom) return null;
     const { n, d } = this.ps;
-    let sp = this.split;
-    if (sp && !helper.holds(sp.x, sp.h, n)) {
-      // Another K-means used the helper in between: upload our rows again.
-      if (!helper.load(sp.x, d, sp.h, n)) return null;
+    if (sp.k < k) {
+      sp.k = k;
+      sp.c = new SharedArrayBuffer(d * k * 4);
+      sp.out = new SharedArrayBuffer((n - sp.h) * k * 4);
     }
-    if (!sp) {
-      const x = sharedX.take(n * d * 4);
-      new Float32Array(x, 0, n * d).set(this.x32!);
-      const h = Math.ceil(n / 2);
-      if (!helper.load(x, d, h, n)) {
-        sharedX.giveBack(x);
-        return null;
-      }
-      const top = tf.tensor2d(this.x32!.subarray(0, h * d), [h, d]);
-      sp = this.split = { helper, x, h, top, c: new SharedArrayBuffer(d * k * 4), out: new SharedArrayBuffer((n - h) * k * 4) };
-    }
-    if (sp.c.byteLength < d * k * 4) return null;
+    // Another K-means used the helper in between: give it our rows again.
+    if (!sp.helper.holds(sp.xb) && !(sp.helper.startLoad(sp.xb, d, n - sp.h) && sp.helper.wait())) return this.helperFailed(sp);
     return sp;
+  }
+
+  /** The helper cannot be used: make rows [h, n) on this thread too. */
+  private helperFailed(sp: Split): null {
+    const { n, d } = this.ps;
+    sp.bottom ??= tf.tensor2d(this.x32!.subarray(sp.h * d), [n - sp.h, d]);
+    return null;
   }
 
   /** Cᵀ (d × k, float32), written into `into` when given. */
@@ -191,14 +208,15 @@ export class GemmDistances {
       const cT = this.centresT(centres, k, sp?.c);
       const out = this.output(n * k).subarray(0, n * k);
       try {
-        if (sp && sp.helper.start(sp.c, k, sp.out)) {
-          this.product(sp.top, cT, out, 0);
-          if (sp.helper.wait()) {
-            out.set(new Float32Array(sp.out, 0, (n - sp.h) * k), sp.h * k);
-            return out;
-          }
-        }
+        const helped = sp !== null && sp.helper.start(sp.c, k, sp.out);
         this.product(this.xTensor!, cT, out, 0);
+        if (!this.split) return out;
+        const { h } = this.split;
+        if (helped && sp!.helper.wait()) out.set(new Float32Array(sp!.out, 0, (n - h) * k), h * k);
+        else {
+          this.helperFailed(this.split);
+          this.product(this.split.bottom!, cT, out, h * k);
+        }
         return out;
       } finally {
         cT.dispose();
@@ -220,19 +238,25 @@ export class GemmDistances {
       // Gather the rows in JS: tfjs-wasm's gather is ~10x slower than the whole product.
       const x32 = this.x32!;
       if (!this.scratch || this.scratch.length < m * d) {
-        rowBuffers.giveBack(this.scratch);
-        this.scratch = rowBuffers.take(Math.min(this.ps.n, Math.max(m, (2 * (this.scratch?.length ?? 0)) / d)) * d * 4);
+        const bytes = Math.min(this.ps.n, Math.max(m, (2 * (this.scratch?.length ?? 0)) / d)) * d * 4;
+        if (this.split) {
+          if (this.scratch) sharedRows.giveBack(this.scratch.buffer as SharedArrayBuffer);
+          this.scratch = new Float32Array(sharedRows.take(bytes));
+        } else {
+          rowBuffers.giveBack(this.scratch);
+          this.scratch = rowBuffers.take(bytes);
+        }
       }
-      // Big gathers: the helper gathers and multiplies the second half of the rows meanwhile.
+      const g = this.scratch.subarray(0, m * d);
+      for (let p = 0; p < m; p++) g.set(x32.subarray(rows[p] * d, rows[p] * d + d), p * d);
+      // Big gathers: the helper multiplies the second half of the gathered rows meanwhile.
       const sp = m >= SPLIT_ROWS ? this.splitFor(k) : null;
-      const cT = this.centresT(centres, k, sp?.c);
       const mh = sp ? Math.ceil(m / 2) : m;
-      const helped = sp !== null && sp.helper.start(sp.c, k, sp.out, rows.subarray(mh));
-      const mine = helped ? mh : m;
-      const sub = this.scratch.subarray(0, mine * d);
-      for (let p = 0; p < mine; p++) sub.set(x32.subarray(rows[p] * d, rows[p] * d + d), p * d);
-      const xs = tf.tensor2d(sub, [mine, d]);
+      const cT = this.centresT(centres, k, sp?.c);
+      const helped = sp !== null && sp.helper.startGathered(this.scratch.buffer as SharedArrayBuffer, mh, m, sp.c, k, sp.out);
       const out = this.output(m * k).subarray(0, m * k);
+      const mine = helped ? mh : m;
+      const xs = tf.tensor2d(g.subarray(0, mine * d), [mine, d]);
       try {
         this.product(xs, cT, out, 0);
         if (!helped) return out;
@@ -240,9 +264,12 @@ export class GemmDistances {
           out.set(new Float32Array(sp!.out, 0, (m - mh) * k), mh * k);
           return out;
         }
-        // The helper failed (it is not used again): all rows on this thread.
-        this.products -= m * k;
-        return this.innerOf(rows, centres, k);
+        // The helper failed (it is not used again): the other rows on this thread.
+        this.helperFailed(sp!);
+        const rest = tf.tensor2d(g.subarray(mh * d, m * d), [m - mh, d]);
+        this.product(rest, cT, out, mh * k);
+        rest.dispose();
+        return out;
       } finally {
         cT.dispose();
         xs.dispose();
@@ -289,15 +316,14 @@ export class GemmDistances {
 
   dispose(): void {
     this.xTensor?.dispose();
-    rowBuffers.giveBack(this.scratch);
+    if (this.split) {
+      this.split.bottom?.dispose();
+      sharedX.giveBack(this.split.xb);
+      if (this.scratch) sharedRows.giveBack(this.scratch.buffer as SharedArrayBuffer);
+    } else rowBuffers.giveBack(this.scratch);
     this.scratch = null;
     productBuffers.giveBack(this.outBuf);
     this.outBuf = null;
-    if (this.split) {
-      this.split.top.dispose();
-      sharedX.giveBack(this.split.x);
-      this.split = null;
-    }
   }
 }
 

@@ -2,8 +2,10 @@
  * A second thread for K-means' big products X·Cᵀ on the wasm backend. TensorFlow.js's wasm
  * backend runs XNNPACK on one thread in Node (tfjs issue #3830: its threaded build is not
  * used), so on our 2-core machines the other core idles through every full distance pass. The
- * helper is a worker thread with its own wasm backend: it keeps rows [h, n) of X as a tensor,
- * and for each product it computes its rows while the main thread computes rows [0, h). The
+ * helper is a worker thread with its own wasm backend: it keeps rows [h, n) of X as a tensor
+ * (the main thread keeps only rows [0, h)), and for each product it computes its rows while the
+ * main thread computes the others; for a product over gathered rows it takes the second half of
+ * the rows the main thread gathered into shared memory. The
  * split is invisible in the results: XNNPACK computes each output from the same operations in
  * the same order whatever the number of rows (tested bit for bit), and the products only
  * screen candidates anyway (every label is certified with exact distances).
@@ -32,21 +34,16 @@ const WORKER = `
 const { workerData, receiveMessageOnPort } = require("worker_threads");
 const ctl = new Int32Array(workerData.ctl);
 const port = workerData.port;
-let tf, x = null, xTensor = null, from = 0, to = 0, d = 0;
+let tf, xTensor = null, d = 0;
 function run(cmd) {
   if (cmd.type === "load") {
     if (xTensor) xTensor.dispose();
-    x = new Float32Array(cmd.x); d = cmd.d; from = cmd.from; to = cmd.to;
-    xTensor = tf.tensor2d(x.subarray(from * d, to * d), [to - from, d]);
+    d = cmd.d;
+    xTensor = tf.tensor2d(new Float32Array(cmd.x, 0, cmd.rows * d), [cmd.rows, d]);
     return;
   }
   const c = tf.tensor2d(new Float32Array(cmd.c, 0, d * cmd.k), [d, cmd.k]);
-  let a = xTensor;
-  if (cmd.type === "rows") {
-    const rows = cmd.rows, m = rows.length, g = new Float32Array(m * d);
-    for (let p = 0; p < m; p++) g.set(x.subarray(rows[p] * d, rows[p] * d + d), p * d);
-    a = tf.tensor2d(g, [m, d]);
-  }
+  const a = cmd.type === "gathered" ? tf.tensor2d(new Float32Array(cmd.g, cmd.from * d * 4, (cmd.to - cmd.from) * d), [cmd.to - cmd.from, d]) : xTensor;
   const prod = tf.matMul(a, c);
   new Float32Array(cmd.out).set(prod.dataSync());
   prod.dispose(); c.dispose();
@@ -81,9 +78,9 @@ function run(cmd) {
 `;
 
 type Command =
-  | { type: "load"; x: SharedArrayBuffer; d: number; from: number; to: number }
+  | { type: "load"; x: SharedArrayBuffer; d: number; rows: number }
   | { type: "product"; c: SharedArrayBuffer; k: number; out: SharedArrayBuffer }
-  | { type: "rows"; rows: Int32Array; c: SharedArrayBuffer; k: number; out: SharedArrayBuffer };
+  | { type: "gathered"; g: SharedArrayBuffer; from: number; to: number; c: SharedArrayBuffer; k: number; out: SharedArrayBuffer };
 
 /** The helper thread (one per process). */
 export class ProductHelper {
@@ -93,8 +90,8 @@ export class ProductHelper {
   private readonly worker: Worker;
   private seq = 0;
   private broken = false;
-  /** The X the worker holds (identity of the shared buffer and the row range). */
-  private loaded: { x: SharedArrayBuffer; from: number; to: number } | null = null;
+  /** The rows of X the worker holds (their shared buffer). */
+  private loaded: SharedArrayBuffer | null = null;
 
   private constructor() {
     const { port1, port2 } = new MessageChannel();
@@ -146,10 +143,9 @@ export class ProductHelper {
     return !this.broken && Atomics.load(this.ctl, READY) === 1;
   }
 
-  /** Whether the worker holds rows [from, to) of this X. */
-  holds(x: SharedArrayBuffer, from: number, to: number): boolean {
-    const l = this.loaded;
-    return l !== null && l.x === x && l.from === from && l.to === to;
+  /** Whether the worker holds the rows in `x` (the last `load`). */
+  holds(x: SharedArrayBuffer): boolean {
+    return this.loaded === x;
   }
 
   /** Send a command; the worker starts on it at once. */
@@ -175,27 +171,35 @@ export class ProductHelper {
     return !this.broken;
   }
 
-  /** Give the worker rows [from, to) of X (n × d float32 in `x`); waits for the upload. */
-  load(x: SharedArrayBuffer, d: number, from: number, to: number): boolean {
-    if (!this.ready) return false;
-    this.send({ type: "load", x, d, from, to });
-    const ok = this.finish();
-    this.loaded = ok ? { x, from, to } : null;
-    return ok;
-  }
-
   /**
-   * Start X[from, to) · C (C is d × k float32 in `c`) into `out`, or, with `rows`, the product
-   * of those rows of X; `wait()` for it. Returns false if the helper cannot take it.
+   * Start uploading `rows` rows of X (× d, float32 in `x`) to the worker; `wait()` for it (the
+   * caller can do its own upload meanwhile). Returns false if the helper cannot take it.
    */
-  start(c: SharedArrayBuffer, k: number, out: SharedArrayBuffer, rows?: Int32Array): boolean {
-    if (!this.ready || !this.loaded) return false;
-    this.send(rows ? { type: "rows", rows, c, k, out } : { type: "product", c, k, out });
+  startLoad(x: SharedArrayBuffer, d: number, rows: number): boolean {
+    if (!this.ready) return false;
+    this.loaded = x;
+    this.send({ type: "load", x, d, rows });
     return true;
   }
 
-  /** Wait for the product started last; false if the helper failed (then compute it yourself). */
+  /** Start (held rows) · C, C being d × k float32 in `c`, into `out`; `wait()` for it. False if the helper cannot take it. */
+  start(c: SharedArrayBuffer, k: number, out: SharedArrayBuffer): boolean {
+    if (!this.ready || !this.loaded) return false;
+    this.send({ type: "product", c, k, out });
+    return true;
+  }
+
+  /** Start rows [from, to) of the gathered rows in `g` (× d float32) times C into `out`; `wait()` for it. */
+  startGathered(g: SharedArrayBuffer, from: number, to: number, c: SharedArrayBuffer, k: number, out: SharedArrayBuffer): boolean {
+    if (!this.ready || !this.loaded) return false;
+    this.send({ type: "gathered", g, from, to, c, k, out });
+    return true;
+  }
+
+  /** Wait for the command started last; false if the helper failed (it is not used again: do the work yourself). */
   wait(): boolean {
-    return this.finish();
+    const ok = this.finish();
+    if (!ok) this.loaded = null;
+    return ok;
   }
 }
