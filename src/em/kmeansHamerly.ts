@@ -356,38 +356,28 @@ function productRows(st: Step, rows: Int32Array, all: boolean, dots: Float32Arra
       finishPoint(st, i, jub, known ? uSqOf[i] : ub);
       continue;
     }
-    let best = Infinity;
-    let arg = -1;
-    for (let j = 0; j < k; j++) {
-      if (lob[j] > ub) continue;
-      const e = exactSq(st, i, j);
-      bound[j] = e;
-      if (e < best) {
-        best = e;
-        arg = j;
-      }
-    }
-    finishPoint(st, i, arg, best);
+    searchPoint(st, i, lob, ub);
   }
 }
 
-/** The exact search (no product): all k distances of each row. */
-function exactRows(st: Step, rows: Int32Array): void {
+/**
+ * Exact distances from point i to every centre j with lob_j ≤ ub (all centres when `lob` is
+ * null), into `st.bound`; the nearest (ties to the smallest j) becomes the label.
+ */
+function searchPoint(st: Step, i: number, lob: Float64Array | null, ub: number): void {
   const { k, bound } = st;
-  for (let p = 0; p < rows.length; p++) {
-    const i = rows[p];
-    let best = Infinity;
-    let arg = -1;
-    for (let j = 0; j < k; j++) {
-      const e = exactSq(st, i, j);
-      bound[j] = e;
-      if (e < best) {
-        best = e;
-        arg = j;
-      }
+  let best = Infinity;
+  let arg = -1;
+  for (let j = 0; j < k; j++) {
+    if (lob && lob[j] > ub) continue;
+    const e = exactSq(st, i, j);
+    bound[j] = e;
+    if (e < best) {
+      best = e;
+      arg = j;
     }
-    finishPoint(st, i, arg, best);
   }
+  finishPoint(st, i, arg, best);
 }
 
 /**
@@ -436,7 +426,7 @@ export function hamerlyAssign(
       const all = rows.length > FULL_FRACTION * n;
       const dots = all ? gemm.inner(c, k) : gemm.innerOf(rows, c, k);
       productRows(st, rows, all, dots, gemm.pointNorms, c, d, 2 * gemm.roundoff);
-    } else exactRows(st, rows);
+    } else for (let p = 0; p < rows.length; p++) searchPoint(st, rows[p], null, 0);
   }
   return { z: st.z, computed: st.computed };
 }
