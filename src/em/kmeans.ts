@@ -197,7 +197,7 @@ export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<K
     for (let s = 0; s < restarts; s++) {
       const c0 =
         init === "k-means++"
-          ? kMeansPlusPlus(ps, k, r)
+          ? kMeansPlusPlus(ps, k, r, kern)
           : init === "random"
             ? randomCentres(ps, k, r)
             : centresFrom(init, k, ps.d);

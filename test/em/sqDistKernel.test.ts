@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/runtime/rng";
 import { meanVariance, pointStats, sqDist, type PointSet } from "../../src/em/points";
 import { SqDistKernel } from "../../src/em/sqDistKernel";
+import { kMeansPlusPlus } from "../../src/em/kmeansInit";
+import { loadEmbeddedMnist } from "../../src/data/mnist";
 
 function points(r: Rng, n: number, d: number, f32: boolean, offset = 0, scale = 1): PointSet {
   const data = f32 ? new Float32Array(n * d) : new Float64Array(n * d);
@@ -97,6 +99,18 @@ describe("exact squared distances (SqDistKernel)", () => {
         for (const kern of kerns) expect(kern.countBelow(i, thr, f)).toBe(ref);
       }
       for (const kern of kerns) kern.dispose();
+    }
+  });
+
+  it("k-means++ picks the same centres from the SIMD kernel as from JavaScript", () => {
+    const ds = loadEmbeddedMnist();
+    const ps = { data: ds.images.subarray(0, 2000 * 784), n: 2000, d: 784 }; // n·k·d ≥ 4e6: kernel path
+    for (const seed of [1, 2, 3]) {
+      const js = new SqDistKernel(ps, 16, { simd: false });
+      const a = kMeansPlusPlus(ps, 16, new Rng(seed));
+      const b = kMeansPlusPlus(ps, 16, new Rng(seed), js);
+      expect(Array.from(a)).toEqual(Array.from(b));
+      js.dispose();
     }
   });
 
