@@ -45,7 +45,9 @@ function run(cmd) {
   const c = tf.tensor2d(new Float32Array(cmd.c, 0, d * cmd.k), [d, cmd.k]);
   const a = cmd.type === "gathered" ? tf.tensor2d(new Float32Array(cmd.g, cmd.from * d * 4, (cmd.to - cmd.from) * d), [cmd.to - cmd.from, d]) : xTensor;
   const prod = tf.matMul(a, c);
-  new Float32Array(cmd.out).set(prod.dataSync());
+  // Straight from the wasm heap: dataSync would allocate (and page-fault) a fresh array each time.
+  const be = tf.backend();
+  new Float32Array(cmd.out).set(typeof be.typedArrayFromHeap === "function" ? be.typedArrayFromHeap(prod) : prod.dataSync());
   prod.dispose(); c.dispose();
   if (a !== xTensor) a.dispose();
 }
