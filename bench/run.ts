@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <workload names>] [--reps N] [--full] [--in-process] [--list]`: run the
+ * `npm run bench [-- <workload names>] [--reps N] [--only a,b] [--full] [--in-process] [--list]`: run the
  * registered workloads (bench/workloads/*.ts), each implementation alternately (A, B, A, B, …),
  * print a table per workload and write build/bench/results.json.
  *
@@ -9,6 +9,7 @@
  * full notebook suite: `--full`) run only when their flag is given or they are named.
  *
  *   --reps N      override every implementation's repetitions
+ *   --only a,b    run only the implementations whose name contains one of these (and the reference)
  *   --full        include the opt-in workloads (notebooks-full: minutes)
  *   --list        list the workloads
  */
@@ -75,9 +76,9 @@ async function measureRooflines(impls: Implementation[]): Promise<Record<string,
   return out;
 }
 
-async function runWorkload(w: Workload, repsOverride: number | null): Promise<WorkloadResult> {
+async function runWorkload(w: Workload, repsOverride: number | null, only: string[] | null = null): Promise<WorkloadResult> {
   const loadAverageBefore = os.loadavg();
-  const impls = await w.implementations();
+  const impls = (await w.implementations()).filter((i) => !only || i.name === w.reference || only.some((o) => i.name.includes(o)));
   const rows = new Map<Implementation, Row>();
   const ready: Implementation[] = [];
   for (const impl of impls) {
@@ -204,9 +205,19 @@ function table(rows: Row[], reference: string): string {
 }
 
 /** Run workload `name` in a fresh child process (this script, `--child`); its result from a temp file. */
-async function runInChild(name: string, reps: number | null): Promise<WorkloadResult> {
+async function runInChild(name: string, reps: number | null, only: string[] | null): Promise<WorkloadResult> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-bench-")), "result.json");
-  const args = [...process.execArgv, "--expose-gc", __filename, "--child", name, "--out", out, ...(reps !== null ? ["--reps", String(reps)] : [])];
+  const args = [
+    ...process.execArgv,
+    "--expose-gc",
+    __filename,
+    "--child",
+    name,
+    "--out",
+    out,
+    ...(reps !== null ? ["--reps", String(reps)] : []),
+    ...(only ? ["--only", only.join(",")] : []),
+  ];
   const code = await new Promise<number | null>((resolve) => {
     const p = spawn(process.execPath, args, { stdio: "inherit" });
     p.on("close", (c) => resolve(c));
@@ -220,12 +231,14 @@ async function runInChild(name: string, reps: number | null): Promise<WorkloadRe
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let reps: number | null = null;
+  let only: string[] | null = null;
   let child: string | null = null;
   let childOut = "";
   const flags = new Set<string>();
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--reps") reps = Number(args[++i]);
+    else if (args[i] === "--only") only = (args[++i] ?? "").split(",").filter(Boolean);
     else if (args[i] === "--child") child = args[++i];
     else if (args[i] === "--out") childOut = args[++i];
     else if (args[i].startsWith("--")) flags.add(args[i]);
@@ -235,7 +248,7 @@ async function main(): Promise<void> {
   if (child !== null) {
     const w = registry.find((x) => x.name === child);
     if (!w) throw new Error(`--child: no workload ${child}`);
-    const res = await runWorkload(w, reps);
+    const res = await runWorkload(w, reps, only);
     res.childPeakRssMB = nodePeakRssMB();
     fs.writeFileSync(childOut, JSON.stringify(res));
     process.exit(0); // tfjs-wasm and kernels may keep handles open
@@ -260,7 +273,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     let res: WorkloadResult;
     try {
-      res = flags.has("--in-process") ? await runWorkload(w, reps) : await runInChild(w.name, reps);
+      res = flags.has("--in-process") ? await runWorkload(w, reps, only) : await runInChild(w.name, reps, only);
     } catch (e) {
       console.log(`  ${w.name}: failed — ${(e as Error).message}`);
       res = { rows: [{ workload: w.name, implementation: "(all)", backend: "", status: "failed", reason: (e as Error).message, repetitions: 0 }], rooflines: {}, notes: w.notes ?? [], loadAverageBefore: [] };
