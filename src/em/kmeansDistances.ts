@@ -125,10 +125,15 @@ export class GemmDistances {
     if ((opts.threads ?? 2) > 1 && tf.getBackend() === "wasm" && n >= SPLIT_ROWS) {
       const helper = ProductHelper.get();
       const h = Math.ceil(n / 2);
-      if (helper.ready) {
-        const xb = sharedX.take((n - h) * d * 4);
+      let xb: SharedArrayBuffer | null = null;
+      try {
+        if (helper?.ready) xb = sharedX.take((n - h) * d * 4);
+      } catch {
+        xb = null; // no shared memory this large: everything on this thread
+      }
+      if (xb) {
         new Float32Array(xb, 0, (n - h) * d).set(x32.subarray(h * d));
-        if (helper.startLoad(xb, d, n - h)) {
+        if (helper && helper.startLoad(xb, d, n - h)) {
           // Both threads upload their rows at the same time.
           const top = tf.tensor2d(x32.subarray(0, h * d), [h, d]);
           if (helper.wait()) {

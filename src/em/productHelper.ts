@@ -117,15 +117,22 @@ export class ProductHelper {
     // A failure to start is not an error for anyone: products simply stay on the main thread.
   }
 
-  /** The process's helper, started on first call. */
-  static get(): ProductHelper {
-    ProductHelper.one ??= new ProductHelper();
+  /** The process's helper, started on first call; null if no worker can be started here. */
+  static get(): ProductHelper | null {
+    if (!ProductHelper.one) {
+      try {
+        ProductHelper.one = new ProductHelper();
+      } catch {
+        return null; // e.g. tfjs-core not resolvable from here: products stay on the main thread
+      }
+    }
     return ProductHelper.one;
   }
 
   /** Resolves when the helper can take work (true) or has failed (false). For tests and benchmarks. */
   static async whenReady(timeoutMs = 30_000): Promise<boolean> {
     const h = ProductHelper.get();
+    if (!h) return false;
     const t0 = Date.now();
     while (!h.ready && !h.broken && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
     return h.ready;

@@ -179,6 +179,8 @@ interface Instance {
  * copying the points into one that is already mapped.
  */
 const KEEP_BYTES = 256 * 2 ** 20;
+/** The largest WebAssembly memory (32-bit addresses, 65,536 pages) less a page. */
+const MAX_BYTES = 2 ** 32 - 65536;
 let pooled: Instance | null = null;
 
 function acquire(mod: WebAssembly.Module, bytes: number): Instance {
@@ -238,24 +240,29 @@ export class SqDistKernel {
     this.d = ps.d;
     this.kMax = kMax;
     const mod = opts.simd === false ? null : sqDistModule();
-    this.simd = mod !== null;
     const boundRows = opts.bounds ? ps.n : 0;
-    if (!mod) {
-      this.sums = new Float64Array(kMax * ps.d);
-      this.lower = new Float64Array(boundRows * kMax);
-      this.shift = new Float64Array(opts.bounds ? kMax : 0);
-      return;
-    }
     const { data, n, d } = ps;
     const f32 = data instanceof Float32Array;
     this.xRow = d * (f32 ? 4 : 8);
-    const xBytes = n * this.xRow;
-    this.cBase = Math.ceil(xBytes / 16) * 16;
+    this.cBase = Math.ceil((n * this.xRow) / 16) * 16;
     this.sBase = this.cBase + kMax * d * 8;
     this.lBase = this.sBase + kMax * d * 8;
     this.shBase = this.lBase + boundRows * kMax * 8;
     const bytes = this.shBase + kMax * 8;
-    this.inst = acquire(mod, bytes);
+    if (mod && bytes <= MAX_BYTES) {
+      try {
+        this.inst = acquire(mod, bytes);
+      } catch {
+        this.inst = null; // no memory this large here: the JavaScript path computes the same numbers
+      }
+    }
+    this.simd = this.inst !== null;
+    if (!this.inst) {
+      this.sums = new Float64Array(kMax * d);
+      this.lower = new Float64Array(boundRows * kMax);
+      this.shift = new Float64Array(opts.bounds ? kMax : 0);
+      return;
+    }
     const { memory, sq32, sq64 } = this.inst;
     this.addX = f32 ? this.inst.add32 : this.inst.add64;
     this.subX = f32 ? this.inst.sub32 : this.inst.sub64;

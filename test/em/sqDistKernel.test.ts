@@ -114,6 +114,16 @@ describe("exact squared distances (SqDistKernel)", () => {
     }
   });
 
+  it("falls back to the JavaScript path when the points do not fit in a WebAssembly memory", () => {
+    // 2^29 points × 16 float32 coordinates = 32 GB: over the 4 GB of a 32-bit memory.
+    const huge = { data: new Float32Array(16), n: 2 ** 29, d: 16 };
+    const kern = new SqDistKernel(huge, 2);
+    expect(kern.simd).toBe(false);
+    const small = new SqDistKernel({ data: new Float32Array(16), n: 1, d: 16 }, 2);
+    expect(small.simd).toBe(true);
+    small.dispose();
+  });
+
   it("rejects more centres than it has room for", () => {
     const kern = new SqDistKernel(points(new Rng(1), 4, 3, false), 2);
     expect(() => kern.setCentres(new Float64Array(9))).toThrow(/3 centres, room for 2/);
