@@ -236,8 +236,8 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   const signal = loopSignal(o.signal);
   const maybeYield = yielder();
 
-  let centres = Float64Array.from(init);
-  let spare = new Float64Array(k * d);
+  let centres: Float64Array = Float64Array.from(init);
+  let spare: Float64Array = new Float64Array(k * d);
   const { sumSq } = o;
   const sums = kern.sums; // S_j, kept by kern.movePoint
   const counts = new Int32Array(k);
@@ -279,21 +279,6 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     return moveLabels(kern, z, labels, counts);
   };
 
-  /** J(c, state) = Σ‖x‖² − 2 Σ_j c_j·S_j + Σ_j n_j ‖c_j‖². */
-  const inertiaOfState = (c: Float64Array): number => {
-    let j2 = sumSq;
-    for (let j = 0; j < k; j++) {
-      let cs = 0;
-      let cc = 0;
-      for (let t = 0; t < d; t++) {
-        cs += c[j * d + t] * sums[j * d + t];
-        cc += c[j * d + t] * c[j * d + t];
-      }
-      j2 += -2 * cs + counts[j] * cc;
-    }
-    return Math.max(0, j2);
-  };
-
   /** Re-seed empty clusters at the worst-explained points; returns the points moved. */
   const relocateEmpty = (c: Float64Array, iteration: number): number[] => {
     const empty: number[] = [];
@@ -330,23 +315,14 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     const { z, computed } = assign(centres, it === 0);
     exactTotal += computed;
     const changed = applyLabels(z);
-    const inertia = inertiaOfState(centres);
+    const inertia = inertiaOfState(centres, sums, counts, sumSq, d);
     inertiaHistory.push(inertia);
     if (o.recordHistory) history.push({ centres: Float64Array.from(centres), labels: Int32Array.from(z), inertia });
     const moved = relocateEmpty(centres, it);
-    // M-step: c_j = S_j / n_j (into the spare buffer: the two swap every iteration).
-    const next = spare;
-    for (let j = 0; j < k; j++) {
-      if (counts[j] === 0) next.set(centres.subarray(j * d, (j + 1) * d), j * d);
-      else for (let t = 0; t < d; t++) next[j * d + t] = sums[j * d + t] / counts[j];
-    }
-    let shift = 0;
+    // M-step into the spare buffer (the two swap every iteration), and how far each centre moved.
+    const next = mStep(spare, centres, sums, counts, d);
     const drift = new Float64Array(k);
-    for (let j = 0; j < k; j++) {
-      const e = sqDist(next, j * d, centres, j * d, d);
-      shift += e;
-      drift[j] = Math.sqrt(e);
-    }
+    const shift = centreDrift(next, centres, d, drift);
     // Elkan and batched Elkan keep the same per-centre bounds; Hamerly keeps one lower bound per point.
     if (hb) updateHamerlyBounds(labels, hb, drift, moved);
     else if (cb) updateCentreBounds(labels, cb, drift, moved);
@@ -395,6 +371,47 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
     restartInertias: [inertia],
     history: o.recordHistory ? history : undefined,
   };
+}
+
+/*
+ * The loops of an iteration are module-level functions rather than closures made per run: V8's
+ * optimized code for them then survives from one K-means run to the next (closures made per run
+ * are dropped by a garbage collection, and their optimized code with them).
+ */
+
+/** J(c, state) = Σ‖x‖² − 2 Σ_j c_j·S_j + Σ_j n_j ‖c_j‖², from the cluster sums S_j and counts n_j. */
+function inertiaOfState(c: Float64Array, sums: Float64Array, counts: Int32Array, sumSq: number, d: number): number {
+  let j2 = sumSq;
+  for (let j = 0; j < counts.length; j++) {
+    let cs = 0;
+    let cc = 0;
+    for (let t = 0; t < d; t++) {
+      cs += c[j * d + t] * sums[j * d + t];
+      cc += c[j * d + t] * c[j * d + t];
+    }
+    j2 += -2 * cs + counts[j] * cc;
+  }
+  return Math.max(0, j2);
+}
+
+/** M-step into `next`: c_j = S_j / n_j, or the old centre for an empty cluster; returns `next`. */
+function mStep(next: Float64Array, centres: Float64Array, sums: Float64Array, counts: Int32Array, d: number): Float64Array {
+  for (let j = 0; j < counts.length; j++) {
+    if (counts[j] === 0) next.set(centres.subarray(j * d, (j + 1) * d), j * d);
+    else for (let t = 0; t < d; t++) next[j * d + t] = sums[j * d + t] / counts[j];
+  }
+  return next;
+}
+
+/** drift_j = ‖c_j^{t+1} − c_j^t‖ into `drift`; returns Σ_j drift_j² (scikit-learn's shift). */
+function centreDrift(next: Float64Array, centres: Float64Array, d: number, drift: Float64Array): number {
+  let shift = 0;
+  for (let j = 0; j < drift.length; j++) {
+    const e = sqDist(next, j * d, centres, j * d, d);
+    shift += e;
+    drift[j] = Math.sqrt(e);
+  }
+  return shift;
 }
 
 /** Move points from labels to z, updating the cluster sums S_j (in `kern`) and counts n_j, in index order; returns how many moved. */
