@@ -8,20 +8,11 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../src/runtime/rng";
 import { initBackend, useBackend } from "../../src/runtime/backend";
 import { denseFused } from "../../src/models/fusedDense";
+import { maxRelDiff as maxRel } from "../kernels/helpers";
 
 beforeAll(async () => {
   await initBackend();
 });
-
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  let s = 1e-30;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return m / s;
-}
 
 // float32 products of length 60: relative error ≲ 60 · 2⁻²⁴ ≈ 4e-6 of the largest term; 2e-5 leaves room.
 const TOL = 2e-5;
