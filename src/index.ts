@@ -24,6 +24,7 @@ export * from "./io";
 export * from "./graphical";
 export * from "./vi";
 export * from "./models";
+export * from "./train";
 export * from "./mcmc";
 export * from "./estimators";
 export * from "./data/dsprites";

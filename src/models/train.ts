@@ -13,10 +13,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend";
 import { Rng } from "../runtime/rng";
-import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
 import { binarizeDynamic } from "../data/binarize";
-import { progress } from "../runtime/progress";
-import { KlMode, sampleEps, vaeLoss, vaeTerms } from "./objective";
+import { DivergenceError, EpochRecord, fit, FitOptionsError, Trainable } from "../train/loop";
+import { KlMode, vaeLoss, vaeTerms } from "./objective";
 import { Vae } from "./vae";
 import { evaluateVae } from "./evaluate";
 import { saveVae } from "./checkpoint";
@@ -82,13 +81,8 @@ export interface TrainVaeResult {
   imagesPerSec: number;
 }
 
-/** Thrown when the loss becomes NaN or infinite; the model keeps its last finite parameters. */
-export class DivergenceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DivergenceError";
-  }
-}
+/** Thrown when a loss becomes NaN or infinite (the shared loop's error class). */
+export { DivergenceError };
 
 /** Whether this model can train on the active backend (conv layers need Conv2DBackpropFilter). */
 export function assertTrainable(model: Vae): void {
@@ -103,21 +97,36 @@ export function assertTrainable(model: Vae): void {
   }
 }
 
-type Data = Float32Array | { images: Float32Array };
+type Data = Float32Array | { images: Float32Array; height?: number; width?: number };
 
 /**
- * Train `model` on images (n×D values in [0, 1]). Returns the per-epoch metrics; the same
- * history is appended to `model`'s record in `trainingHistory(model)`. Each call starts a
- * fresh Adam optimizer (its moment estimates are not carried over between calls).
+ * Train `model` on images (n×D values in [0, 1]) through the shared loop (`fit`, src/train).
+ * Returns the per-epoch metrics; the same history is appended to `model`'s record in
+ * `trainingHistory(model)`. Each call starts a fresh Adam optimizer (its moment estimates are
+ * not carried over between calls).
  */
 export async function trainVae(model: Vae, data: Data, opts: TrainVaeOptions): Promise<TrainVaeResult> {
+  if (!(model instanceof Vae)) throw new FitOptionsError("trainVae: the first argument must be a Vae (createVae or createAutoencoder).");
+  if (opts === null || typeof opts !== "object") throw new FitOptionsError("trainVae: options must be an object like { epochs: 10 }.");
   await initBackend();
   assertTrainable(model);
-  const images = data instanceof Float32Array ? data : data.images;
+  const images = data instanceof Float32Array ? data : data?.images;
+  if (!(images instanceof Float32Array)) throw new FitOptionsError(`trainVae: data must be a Float32Array of n × ${model.dataDim} pixel values (or { images }), got ${Object.prototype.toString.call(images)}.`);
   const D = model.dataDim;
+  const shape = data instanceof Float32Array ? null : (data as { height?: unknown; width?: unknown });
+  if (shape && typeof shape.height === "number" && typeof shape.width === "number" && (shape.height !== model.config.height || shape.width !== model.config.width)) {
+    throw new FitOptionsError(
+      `trainVae: the data are ${shape.height}×${shape.width} images but this model was built for ${model.config.height}×${model.config.width}. ` +
+        `Build the model for your image size (createVae({ height: ${shape.height}, width: ${shape.width}, … })) or resize the images.`,
+    );
+  }
   const n = images.length / D;
-  if (!Number.isInteger(n) || n === 0) throw new Error(`trainVae: got ${images.length} numbers, not a positive multiple of D = ${D}.`);
-  const B = opts.batchSize ?? 128;
+  if (!Number.isInteger(n) || n === 0) {
+    throw new FitOptionsError(
+      `trainVae: got ${images.length} numbers, not a positive multiple of D = ${D} (${model.config.height}×${model.config.width} images, the size this model was built for). ` +
+        `Build the model for your image size (createVae({ height, width, … })) or pass images of that size.`,
+    );
+  }
   const L = opts.samples ?? 1;
   const betaMax = opts.beta ?? 1;
   const warm = opts.klWarmupEpochs ?? 0;
@@ -125,104 +134,80 @@ export async function trainVae(model: Vae, data: Data, opts: TrainVaeOptions): P
   const klMode = opts.klMode ?? "analytic";
   const binarize = opts.binarize ?? (model.config.likelihood === "bernoulli" ? "dynamic" : "none");
   const r = opts.rng ?? new Rng();
-  if (!(opts.epochs >= 0) || !Number.isInteger(opts.epochs)) throw new Error(`trainVae: epochs must be a non-negative integer, got ${opts.epochs}.`);
-  if (!Number.isInteger(B) || B <= 0) throw new Error(`trainVae: batchSize must be a positive integer, got ${B}.`);
-  if (!(betaMax >= 0)) throw new Error(`trainVae: beta must be ≥ 0, got ${betaMax}.`);
-  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
-  const vars = [...model.params.values()];
+  if (typeof L !== "number" || !Number.isInteger(L) || L < 1) throw new FitOptionsError(`trainVae: samples must be a positive integer (samples of z per datapoint), got ${String(L)}.`);
+  if (typeof betaMax !== "number" || !(betaMax >= 0) || !Number.isFinite(betaMax)) throw new FitOptionsError(`trainVae: beta must be a finite number ≥ 0, got ${String(betaMax)}.`);
+  if (typeof warm !== "number" || !(warm >= 0) || !Number.isFinite(warm)) throw new FitOptionsError(`trainVae: klWarmupEpochs must be a finite number ≥ 0, got ${String(warm)}.`);
+  if (typeof freeBits !== "number" || !(freeBits >= 0) || !Number.isFinite(freeBits)) throw new FitOptionsError(`trainVae: freeBits must be a finite number ≥ 0 (nats per latent dimension), got ${String(freeBits)}.`);
+  if (klMode !== "analytic" && klMode !== "mc") throw new FitOptionsError(`trainVae: klMode must be "analytic" or "mc", got ${JSON.stringify(klMode)}.`);
+  if (binarize !== "dynamic" && binarize !== "none") throw new FitOptionsError(`trainVae: binarize must be "dynamic" or "none", got ${JSON.stringify(binarize)}.`);
   const d = model.latentDim;
-  const batchesPerEpoch = Math.min(Math.ceil(n / B), opts.maxBatchesPerEpoch ?? Infinity);
-  const signal = loopSignal(opts.signal);
-  const maybeYield = yielder();
-  const bar = opts.showProgress === false ? null : progress({ total: opts.epochs * batchesPerEpoch, label: model.config.deterministic ? "autoencoder" : "VAE", unit: "batch" });
+  let beta = betaMax;
+  const trainable: Trainable = {
+    name: model.config.deterministic ? "autoencoder" : "VAE",
+    rowSize: D,
+    prepareBatch(rows, ctx) {
+      const x = rows.x as Float32Array;
+      const m = rows.size;
+      const xb = binarize === "dynamic" ? binarizeDynamic(x, ctx.rng) : x;
+      const inputs: Record<string, tf.Tensor> = { x: tf.tensor2d(xb, [m, D]) };
+      if (!model.config.deterministic) inputs.eps = tf.tensor2d(ctx.rng.normals(new Float32Array(m * L * d)), [m, L * d]);
+      return inputs;
+    },
+    phases: () => [
+      {
+        name: "model",
+        variables: () => [...model.params.values()],
+        termLabels: { rec: "the reconstruction term −log p(x|z)", kl: "the KL term KL(q(z|x) ‖ p(z))", loss: "the total loss" },
+        loss(inputs, ctx) {
+          beta = warm > 0 ? betaMax * Math.min(1, (ctx.epoch - 1 + ctx.batch / ctx.batchesPerEpoch) / warm) : betaMax;
+          const x = inputs.x as tf.Tensor2D;
+          const eps = inputs.eps ? (tf.reshape(inputs.eps, [x.shape[0] * L, d]) as tf.Tensor2D) : null;
+          const t = vaeTerms(model, x, eps, L, klMode);
+          return { loss: vaeLoss(t, beta, freeBits), terms: { rec: tf.neg(tf.mean(t.recon)) as tf.Scalar, kl: tf.mean(t.kl) as tf.Scalar } };
+        },
+      },
+    ],
+  };
+  const toMetrics = (rec: EpochRecord): EpochMetrics => ({
+    epoch: rec.epoch,
+    loss: rec.terms.loss,
+    reconstruction: rec.terms.rec,
+    kl: rec.terms.kl,
+    elbo: -(rec.terms.rec + rec.terms.kl),
+    beta,
+    seconds: rec.seconds,
+    imagesPerSec: rec.examplesPerSec,
+    numTensors: rec.numTensors,
+    ...(rec.eval ? { testElbo: rec.eval.elbo, testReconstruction: rec.eval.reconstruction, testKl: rec.eval.kl } : {}),
+  });
   const history: EpochMetrics[] = [];
-  let steps = 0;
-  let trainSeconds = 0;
-  let trainImages = 0;
-  const buf = new Float32Array(B * D);
-  try {
-    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-      const t0 = performance.now();
-      const perm = r.permutation(n);
-      let sumLoss = 0;
-      let sumRec = 0;
-      let sumKl = 0;
-      let seen = 0;
-      let beta = betaMax;
-      for (let b = 0; b < batchesPerEpoch; b++) {
-        throwIfAborted(signal, `at epoch ${epoch}, batch ${b + 1} of ${batchesPerEpoch}`);
-        const start = b * B;
-        const m = Math.min(B, n - start);
-        const x = buf.subarray(0, m * D);
-        for (let i = 0; i < m; i++) x.set(images.subarray(perm[start + i] * D, (perm[start + i] + 1) * D), i * D);
-        const xb = binarize === "dynamic" ? binarizeDynamic(x, r) : x;
-        beta = warm > 0 ? betaMax * Math.min(1, (epoch - 1 + b / batchesPerEpoch) / warm) : betaMax;
-        const eps = model.config.deterministic ? null : r.normals(new Float32Array(m * L * d));
-        // variableGrads disposes everything f makes except the loss: keep the two terms.
-        let terms: tf.Tensor | null = null;
-        const { grads, values } = tf.tidy(() => {
-          const xt = tf.tensor2d(xb, [m, D]);
-          const et = eps ? tf.tensor2d(eps, [m * L, d]) : null;
-          const g = tf.variableGrads(() => {
-            const t = vaeTerms(model, xt, et, L, klMode);
-            terms = tf.keep(tf.stack([tf.neg(tf.mean(t.recon)), tf.mean(t.kl)]));
-            return vaeLoss(t, beta, freeBits);
-          }, vars);
-          return { grads: g.grads, values: tf.reshape(g.value, [1]) };
-        });
-        const [loss] = values.dataSync();
-        const [rec, kl] = (terms as unknown as tf.Tensor).dataSync();
-        tf.dispose([values, terms as unknown as tf.Tensor]);
-        steps++;
-        if (!Number.isFinite(loss) || !Number.isFinite(rec) || !Number.isFinite(kl)) {
-          tf.dispose(grads);
-          const term = !Number.isFinite(rec) ? "the reconstruction term −log p(x|z)" : !Number.isFinite(kl) ? "the KL term KL(q(z|x) ‖ p(z))" : "the total loss";
-          throw new DivergenceError(
-            `Training diverged at epoch ${epoch}, batch ${b + 1} (step ${steps}): ${term} is ${!Number.isFinite(rec) ? rec : !Number.isFinite(kl) ? kl : loss} ` +
-              `(reconstruction ${rec}, KL ${kl}). The update was not applied, so the model keeps its last finite parameters. ` +
-              `Try a smaller learning rate, or check the data is in [0, 1].`,
-          );
-        }
-        optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
-        tf.dispose(grads);
-        sumLoss += loss * m;
-        sumRec += rec * m;
-        sumKl += kl * m;
-        seen += m;
-        bar?.tick(1, { loss: sumLoss / seen, rec: sumRec / seen, kl: sumKl / seen });
-        await maybeYield();
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      trainSeconds += seconds;
-      trainImages += seen;
-      const metrics: EpochMetrics = {
-        epoch,
-        loss: sumLoss / seen,
-        reconstruction: sumRec / seen,
-        kl: sumKl / seen,
-        elbo: -(sumRec + sumKl) / seen,
-        beta,
-        seconds,
-        imagesPerSec: seen / seconds,
-        numTensors: tf.memory().numTensors,
-      };
-      if (opts.evalImages) {
-        const ev = await evaluateVae(model, opts.evalImages, { rng: r.fork(), signal: opts.signal });
-        metrics.testElbo = ev.elbo;
-        metrics.testReconstruction = ev.reconstruction;
-        metrics.testKl = ev.kl;
-      }
-      history.push(metrics);
-      recordHistory(model, metrics);
-      if (opts.checkpointDir) await saveVae(model, opts.checkpointDir, { history: trainingHistory(model) });
-      opts.onEpoch?.(metrics);
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  const last = history[history.length - 1];
-  bar?.done(last ? { loss: last.loss, rec: last.reconstruction, kl: last.kl } : undefined);
-  return { history, steps, imagesPerSec: trainImages / Math.max(trainSeconds, 1e-9) };
+  const res = await fit(
+    trainable,
+    { x: images, rowSize: D },
+    {
+      epochs: opts.epochs,
+      batchSize: opts.batchSize ?? 128,
+      learningRate: opts.learningRate ?? 1e-3,
+      rng: r,
+      signal: opts.signal,
+      showProgress: opts.showProgress,
+      maxBatchesPerEpoch: opts.maxBatchesPerEpoch,
+      evaluate: opts.evalImages
+        ? async () => {
+            const ev = await evaluateVae(model, opts.evalImages!, { rng: r.fork(), signal: opts.signal });
+            return { elbo: ev.elbo, reconstruction: ev.reconstruction, kl: ev.kl };
+          }
+        : undefined,
+      checkpoint: async (_epoch, all) => {
+        const metrics = toMetrics(all[all.length - 1]);
+        history.push(metrics);
+        recordHistory(model, metrics);
+        if (opts.checkpointDir) await saveVae(model, opts.checkpointDir, { history: trainingHistory(model) });
+        opts.onEpoch?.(metrics);
+      },
+    },
+  );
+  return { history, steps: res.steps, imagesPerSec: res.examplesPerSec };
 }
 
 const histories = new WeakMap<Vae, EpochMetrics[]>();

@@ -1,0 +1,363 @@
+/**
+ * One training loop for every model of the arc (VAE, VQ-VAE, PixelCNN, GAN), the way Keras'
+ * `fit` serves every keras-io example. A model says what one step minimises; the loop does
+ * the rest:
+ *
+ *   for epoch = 1 … E:   π ← a permutation of the n rows (from the run's Rng)
+ *     for each minibatch B of π:
+ *       inputs ← model.prepareBatch(rows of B)            (binarize, draw ε or z: all randomness here)
+ *       for each phase p (one for most models; D then G for a GAN):
+ *         θ_p ← θ_p − η ∇_{θ_p} L_p(inputs)               (L_p a mean over the batch)
+ *       model.afterStep(inputs)                            (e.g. EMA codebook update)
+ *     model.endEpoch(); evaluate(); checkpoint()
+ *
+ * The loop owns shuffling, batching, the progress bar, abort (the kernel interrupt and an
+ * optional signal, checked between steps), divergence (a NaN or infinite loss or term stops
+ * training before the bad update is applied, naming the epoch, batch, phase and term), the
+ * leak detector (tf.memory().numTensors after every epoch), the per-epoch history,
+ * evaluation and checkpoint callbacks, and the validation of its options.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../runtime/backend";
+import { Rng } from "../runtime/rng";
+import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
+import { progress } from "../runtime/progress";
+
+/** n rows of rowSize numbers each: flattened images, code maps (indices), 2-D points. */
+export interface TrainData {
+  x: Float32Array | Int32Array;
+  rowSize: number;
+  /** Optional per-row integer labels (class conditioning, classifiers). */
+  labels?: Int32Array;
+}
+
+/** One minibatch of rows, gathered in the epoch's shuffled order (copied, contiguous). */
+export interface BatchRows {
+  /** size × rowSize values. Reused between steps: copy what you keep. */
+  x: Float32Array | Int32Array;
+  /** size labels, when the data has labels. */
+  labels?: Int32Array;
+  size: number;
+  rowSize: number;
+}
+
+export interface StepContext {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based batch index within the epoch. */
+  batch: number;
+  batchesPerEpoch: number;
+  /** Optimizer steps taken before this one (0-based, counted across the whole fit). */
+  step: number;
+  /** The run's generator: draw all of a step's randomness from it, in prepareBatch. */
+  rng: Rng;
+}
+
+export interface TrainPhase {
+  /** "model" for single-objective models; "discriminator" / "generator" for a GAN. */
+  name: string;
+  /** The variables this phase updates (the gradient is taken with respect to these only). */
+  variables(): tf.Variable[];
+  /**
+   * The quantity to minimise, a mean over the batch's examples, and named scalar terms to
+   * report (also means over the batch). Runs inside tf.tidy and tf.variableGrads: build
+   * tensors freely, do not dispose `inputs`, do not read values back. A pure function of
+   * `inputs` and the variables: put noise into prepareBatch.
+   */
+  loss(inputs: Record<string, tf.Tensor>, ctx: StepContext): { loss: tf.Scalar; terms?: Record<string, tf.Scalar> };
+  /** How a divergence message names each term (and "loss"), e.g. { kl: "the KL term KL(q(z|x) ‖ p(z))" }. */
+  termLabels?: Record<string, string>;
+  /** This phase's optimizer (default tf.train.adam(learningRate)); called once per fit. */
+  optimizer?(learningRate: number): tf.Optimizer;
+}
+
+export interface Trainable {
+  /** Shown on the progress bar and in error messages, e.g. "VQ-VAE". */
+  readonly name: string;
+  /** Numbers per data row the model expects (checked against the data when given). */
+  readonly rowSize?: number;
+  /**
+   * The tensors one step needs, built from the rows with ctx.rng. Every tensor has the batch
+   * as its leading axis, so that a batch can be split across workers. The loop disposes them.
+   */
+  prepareBatch(rows: BatchRows, ctx: StepContext): Record<string, tf.Tensor>;
+  /** The updates made on every batch, in order. */
+  phases(): TrainPhase[];
+  /** After every step's phases, inside tf.tidy (e.g. EMA codebook updates). */
+  afterStep?(inputs: Record<string, tf.Tensor>, ctx: StepContext): void;
+  /** End of every epoch, before evaluation (dead-code restarts, codebook usage): numbers go to `extra`. */
+  endEpoch?(ctx: { epoch: number; rng: Rng }): Record<string, number> | void | Promise<Record<string, number> | void>;
+  /** How a worker thread rebuilds this model for data-parallel training. */
+  replica?(): { module: string; factory: string; args: unknown[] };
+}
+
+export interface FitOptions {
+  /** Number of passes over the data (a non-negative integer). */
+  epochs: number;
+  /** Minibatch size (default 128). */
+  batchSize?: number;
+  /** Learning rate of every phase's optimizer (default 1e-3; finite and > 0). */
+  learningRate?: number;
+  /** The run's generator: shuffling and every draw in prepareBatch (default new Rng()). */
+  rng?: Rng;
+  /** Extra abort signal (the kernel interrupt always works). */
+  signal?: AbortSignal;
+  /** Show a progress bar (default true). */
+  showProgress?: boolean;
+  /** Progress-bar label (default model.name). */
+  label?: string;
+  /** Stop each epoch after this many batches (smoke runs and tests). */
+  maxBatchesPerEpoch?: number;
+  /** Number the epochs from here + 1 (continuing an earlier fit; default 0). */
+  startEpoch?: number;
+  /** After each epoch (after endEpoch): held-out metrics, stored in the record's `eval`. */
+  evaluate?(epoch: number): Record<string, number> | Promise<Record<string, number>>;
+  /** After each epoch (after evaluate): e.g. save a checkpoint to resume from. */
+  checkpoint?(epoch: number, history: EpochRecord[]): void | Promise<void>;
+  /** After each epoch, last. */
+  onEpoch?(record: EpochRecord): void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  /** Training time of the epoch (excluding endEpoch, evaluate and checkpoint). */
+  seconds: number;
+  examplesPerSec: number;
+  /** tf.memory().numTensors at the end of the epoch's steps (leak detector). */
+  numTensors: number;
+  /** Example-weighted epoch means: "loss" (one phase) or "<phase>.loss", and every term. */
+  terms: Record<string, number>;
+  /** What endEpoch returned. */
+  extra: Record<string, number>;
+  /** What evaluate returned. */
+  eval?: Record<string, number>;
+}
+
+export interface FitResult {
+  history: EpochRecord[];
+  steps: number;
+  /** Training throughput over all epochs (examples/s, excluding evaluation). */
+  examplesPerSec: number;
+}
+
+/** Thrown when a loss or term becomes NaN or infinite; the update was not applied. */
+export class DivergenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DivergenceError";
+  }
+}
+
+/** Bad options or data given to fit: says which, and what to pass instead. */
+export class FitOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FitOptionsError";
+  }
+}
+
+function positiveInt(name: string, v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+    throw new FitOptionsError(`fit(${what}): ${name} must be a positive integer, got ${String(v)}.`);
+  }
+  return v;
+}
+
+/** Check the data against the model and the options; returns the number of rows. */
+function checkData(model: Trainable, data: TrainData): number {
+  const what = model.name;
+  if (data === null || typeof data !== "object") throw new FitOptionsError(`fit(${what}): data must be { x, rowSize, labels? }, got ${data === null ? "null" : typeof data}.`);
+  if (!(data.x instanceof Float32Array || data.x instanceof Int32Array)) {
+    throw new FitOptionsError(`fit(${what}): data.x must be a Float32Array or an Int32Array of n × rowSize values, got ${Object.prototype.toString.call(data.x)}.`);
+  }
+  positiveInt("data.rowSize", data.rowSize, what);
+  if (model.rowSize !== undefined && data.rowSize !== model.rowSize) {
+    throw new FitOptionsError(
+      `fit(${what}): the model expects rows of ${model.rowSize} numbers but the data has rows of ${data.rowSize} ` +
+        `(e.g. images of another size). Build the model for this data, or resize the data.`,
+    );
+  }
+  const n = data.x.length / data.rowSize;
+  if (!Number.isInteger(n) || n === 0) {
+    throw new FitOptionsError(`fit(${what}): data.x has ${data.x.length} values, not a positive multiple of rowSize = ${data.rowSize}.`);
+  }
+  if (data.labels !== undefined) {
+    if (!(data.labels instanceof Int32Array) || data.labels.length !== n) {
+      throw new FitOptionsError(`fit(${what}): data.labels must be an Int32Array with one label per row (${n}), got ${data.labels instanceof Int32Array ? data.labels.length + " labels" : typeof data.labels}.`);
+    }
+  }
+  return n;
+}
+
+function checkOptions(model: Trainable, opts: FitOptions): void {
+  const what = model.name;
+  if (opts === null || typeof opts !== "object") throw new FitOptionsError(`fit(${what}): options must be an object like { epochs: 10 }.`);
+  if (typeof opts.epochs !== "number" || !Number.isInteger(opts.epochs) || opts.epochs < 0) {
+    throw new FitOptionsError(`fit(${what}): epochs must be a non-negative integer, got ${String(opts.epochs)}.`);
+  }
+  if (opts.batchSize !== undefined) positiveInt("batchSize", opts.batchSize, what);
+  if (opts.maxBatchesPerEpoch !== undefined) positiveInt("maxBatchesPerEpoch", opts.maxBatchesPerEpoch, what);
+  if (opts.startEpoch !== undefined && (!Number.isInteger(opts.startEpoch) || opts.startEpoch < 0)) {
+    throw new FitOptionsError(`fit(${what}): startEpoch must be a non-negative integer, got ${String(opts.startEpoch)}.`);
+  }
+  const lr = opts.learningRate;
+  if (lr !== undefined && (typeof lr !== "number" || !Number.isFinite(lr) || lr <= 0)) {
+    throw new FitOptionsError(`fit(${what}): learningRate must be a finite number > 0 (e.g. 1e-3), got ${String(lr)}.`);
+  }
+  if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new FitOptionsError(`fit(${what}): rng must be an Rng (latentlab's rng(seed)), got ${typeof opts.rng}.`);
+}
+
+const histories = new WeakMap<Trainable, EpochRecord[]>();
+
+/** Every epoch this model has been trained for by fit in this process (across calls). */
+export function fitHistory(model: Trainable): EpochRecord[] {
+  return [...(histories.get(model) ?? [])];
+}
+
+/** Copy rows perm[start … start+m) of `src` (rowSize each) into `dst`. */
+function gatherRows<T extends Float32Array | Int32Array>(src: T, rowSize: number, perm: Int32Array, start: number, m: number, dst: T): void {
+  for (let i = 0; i < m; i++) {
+    const r = perm[start + i];
+    dst.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+  }
+}
+
+/**
+ * Train `model` on `data` with minibatch gradient descent (Adam by default), phase by phase.
+ * Returns the per-epoch history (also kept in `fitHistory(model)`). Each call makes fresh
+ * optimizers (their moment estimates are not carried over between calls).
+ */
+export async function fit(model: Trainable, data: TrainData, opts: FitOptions): Promise<FitResult> {
+  if (model === null || typeof model !== "object" || typeof model.prepareBatch !== "function" || typeof model.phases !== "function") {
+    throw new FitOptionsError("fit: the model must be a Trainable (an object with name, prepareBatch(rows, ctx) and phases()).");
+  }
+  checkOptions(model, opts);
+  const n = checkData(model, data);
+  await initBackend();
+  const B = opts.batchSize ?? 128;
+  const lr = opts.learningRate ?? 1e-3;
+  const r = opts.rng ?? new Rng();
+  const phases = model.phases();
+  if (!Array.isArray(phases) || phases.length === 0) throw new FitOptionsError(`fit(${model.name}): phases() returned no phase: a model needs at least one loss to minimise.`);
+  const lossKey = (p: TrainPhase) => (phases.length === 1 ? "loss" : `${p.name}.loss`);
+  const optimizers = phases.map((p) => (p.optimizer ? p.optimizer(lr) : tf.train.adam(lr)));
+  const batchesPerEpoch = Math.min(Math.ceil(n / B), opts.maxBatchesPerEpoch ?? Infinity);
+  const signal = loopSignal(opts.signal);
+  const maybeYield = yielder();
+  const label = opts.label ?? model.name;
+  const bar = opts.showProgress === false ? null : progress({ total: opts.epochs * batchesPerEpoch, label, unit: "batch" });
+  const history: EpochRecord[] = [];
+  const firstEpoch = (opts.startEpoch ?? 0) + 1;
+  const rowBuf = data.x instanceof Float32Array ? new Float32Array(B * data.rowSize) : new Int32Array(B * data.rowSize);
+  const labelBuf = data.labels ? new Int32Array(B) : undefined;
+  let steps = 0;
+  let trainSeconds = 0;
+  let trainExamples = 0;
+  let finished = false;
+  try {
+    for (let epoch = firstEpoch; epoch < firstEpoch + opts.epochs; epoch++) {
+      const t0 = performance.now();
+      const perm = r.permutation(n);
+      const sums: Record<string, number> = {};
+      let seen = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        throwIfAborted(signal, `training ${label} at epoch ${epoch}, batch ${b + 1} of ${batchesPerEpoch}; the model keeps the parameters of its last completed step`);
+        const start = b * B;
+        const m = Math.min(B, n - start);
+        const x = rowBuf.subarray(0, m * data.rowSize);
+        gatherRows(data.x, data.rowSize, perm, start, m, x);
+        let labels: Int32Array | undefined;
+        if (data.labels && labelBuf) {
+          labels = labelBuf.subarray(0, m);
+          for (let i = 0; i < m; i++) labels[i] = data.labels[perm[start + i]];
+        }
+        const ctx: StepContext = { epoch, batch: b, batchesPerEpoch, step: steps, rng: r };
+        const inputs = tf.tidy(() => model.prepareBatch({ x, labels, size: m, rowSize: data.rowSize }, ctx));
+        try {
+          for (let pi = 0; pi < phases.length; pi++) {
+            const values = runPhase(model, phases[pi], pi, phases.length, inputs, ctx, optimizers[pi], b, lossKey(phases[pi]));
+            for (const [k, v] of values) sums[k] = (sums[k] ?? 0) + v * m;
+          }
+          if (model.afterStep) tf.tidy(() => model.afterStep!(inputs, ctx));
+        } finally {
+          tf.dispose(Object.values(inputs));
+        }
+        steps++;
+        seen += m;
+        if (bar) {
+          const shown: Record<string, number> = {};
+          for (const k of Object.keys(sums)) shown[k] = sums[k] / seen;
+          bar.tick(1, shown);
+        }
+        await maybeYield();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      trainSeconds += seconds;
+      trainExamples += seen;
+      const terms: Record<string, number> = {};
+      for (const k of Object.keys(sums)) terms[k] = sums[k] / seen;
+      const record: EpochRecord = { epoch, seconds, examplesPerSec: seen / seconds, numTensors: tf.memory().numTensors, terms, extra: {} };
+      if (model.endEpoch) Object.assign(record.extra, (await model.endEpoch({ epoch, rng: r })) ?? {});
+      if (opts.evaluate) record.eval = await opts.evaluate(epoch);
+      history.push(record);
+      const all = histories.get(model) ?? [];
+      all.push(record);
+      histories.set(model, all);
+      if (opts.checkpoint) await opts.checkpoint(epoch, [...all]);
+      opts.onEpoch?.(record);
+    }
+    finished = true;
+  } finally {
+    for (const o of optimizers) o.dispose();
+    if (bar && finished) {
+      const last = history[history.length - 1];
+      bar.done(last ? last.terms : undefined);
+    }
+  }
+  return { history, steps, examplesPerSec: trainExamples / Math.max(trainSeconds, 1e-9) };
+}
+
+/** One phase of one step: gradient, divergence check, update. Returns [name, value] pairs. */
+function runPhase(
+  model: Trainable,
+  phase: TrainPhase,
+  index: number,
+  count: number,
+  inputs: Record<string, tf.Tensor>,
+  ctx: StepContext,
+  optimizer: tf.Optimizer,
+  b: number,
+  lossKey: string,
+): [string, number][] {
+  const vars = phase.variables();
+  let termNames: string[] = [];
+  let termsT: tf.Tensor | null = null;
+  const { grads, value } = tf.tidy(() => {
+    const g = tf.variableGrads(() => {
+      const out = phase.loss(inputs, ctx);
+      termNames = Object.keys(out.terms ?? {});
+      if (termNames.length) termsT = tf.keep(tf.stack(termNames.map((k) => out.terms![k])));
+      return out.loss;
+    }, vars);
+    return { grads: g.grads, value: tf.reshape(g.value, [1]) };
+  });
+  const [loss] = value.dataSync();
+  const termValues = termsT ? Array.from((termsT as tf.Tensor).dataSync()) : [];
+  tf.dispose([value, ...(termsT ? [termsT as tf.Tensor] : [])]);
+  const badTerm = termNames.findIndex((_, i) => !Number.isFinite(termValues[i]));
+  if (badTerm >= 0 || !Number.isFinite(loss)) {
+    tf.dispose(grads);
+    const name = badTerm >= 0 ? termNames[badTerm] : lossKey;
+    const v = badTerm >= 0 ? termValues[badTerm] : loss;
+    const said = phase.termLabels?.[badTerm >= 0 ? name : "loss"] ?? name;
+    const where = `epoch ${ctx.epoch}, batch ${b + 1} (step ${ctx.step + 1})${count > 1 ? `, phase ${index + 1} "${phase.name}"` : ""}`;
+    const all = [`${lossKey} ${loss}`, ...termNames.map((k, i) => `${k} ${termValues[i]}`)].join(", ");
+    throw new DivergenceError(
+      `Training ${model.name} diverged at ${where}: ${said} is ${v} (${all}). ` +
+        `The update was not applied, so the model keeps its last finite parameters. Try a smaller learning rate, or check the data's range.`,
+    );
+  }
+  optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+  tf.dispose(grads);
+  return [[lossKey, loss], ...termNames.map((k, i) => [k, termValues[i]] as [string, number])];
+}
