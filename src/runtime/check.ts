@@ -5,6 +5,13 @@
  * cell's value); a failing
  * check throws a `CheckError` that names the check and the numbers that broke it, so the
  * headless runner and the tests fail on a wrong equation.
+ *
+ * The same checks grade homework (scripts/grading): a failure message teaches — it says what
+ * was expected, what was got, the tolerance, and where (index, seed, part). Beyond the
+ * numeric checks: `assertShape` / `assertDtype` for tensors and arrays, `assertForSeeds` for a
+ * property that must hold for every one of several seeds, and `partialCredit` for a test cell
+ * that awards points part by part. A check decides by its own comparison only: what a library
+ * prints (a warning on stderr) never makes it fail.
  */
 
 export class CheckError extends Error {
@@ -49,23 +56,35 @@ export function assertClose(
   const a = typeof actual === "number" ? [actual] : Array.from(actual);
   const e = typeof expected === "number" ? [expected] : Array.from(expected);
   if (a.length !== e.length) {
-    throw new CheckError(`✗ ${what}: got ${a.length} numbers, expected ${e.length}.`);
+    throw new CheckError(`✗ ${what}: got ${a.length} numbers, expected ${e.length} (compare the shapes first: assertShape).`);
   }
   let worst = 0;
   let worstI = 0;
+  let firstBad = -1;
+  let bad = 0;
   for (let i = 0; i < a.length; i++) {
     const bound = tol + rtol * Math.abs(e[i]);
     const d = Math.abs(a[i] - e[i]);
     if (!(d <= bound)) {
-      const at = a.length > 1 ? ` at index ${i}` : "";
-      throw new CheckError(
-        `✗ ${what}${at}: ${fmt(a[i])} vs expected ${fmt(e[i])} (|Δ| = ${fmt(d)} > tolerance ${fmt(bound)}).`,
-      );
+      bad++;
+      if (firstBad < 0) firstBad = i;
+      continue;
     }
     if (d > worst) {
       worst = d;
       worstI = i;
     }
+  }
+  if (firstBad >= 0) {
+    const i = firstBad;
+    const bound = tol + rtol * Math.abs(e[i]);
+    const d = Math.abs(a[i] - e[i]);
+    const at = a.length > 1 ? ` at index ${i}${bad > 1 ? ` (${bad} of ${a.length} values out of tolerance)` : ""}` : "";
+    const tolText = rtol ? `${fmt(tol)} + ${fmt(rtol)}·|expected| = ${fmt(bound)}` : fmt(bound);
+    throw new CheckError(
+      `✗ ${what}${at}: ${fmt(a[i])} vs expected ${fmt(e[i])} (|Δ| = ${fmt(d)} > tolerance ${tolText}).` +
+        (Number.isNaN(a[i]) ? " Got NaN: look for 0/0, log of a negative number or an uninitialised value." : ""),
+    );
   }
   const shown = a.length === 1 ? `${fmt(a[0])} ≈ ${fmt(e[0])}` : `${a.length} values, worst at ${worstI}`;
   const line = `✓ ${what}: ${shown} (|Δ| = ${fmt(worst)} ≤ ${fmt(tol)}${rtol ? ` + ${fmt(rtol)}·|x|` : ""})`;
@@ -113,4 +132,223 @@ export function meanAndSE(xs: ArrayLike<number>): { mean: number; se: number; n:
   for (let i = 0; i < n; i++) v += (xs[i] - m) ** 2;
   v /= n - 1;
   return { mean: m, se: Math.sqrt(v / n), n };
+}
+
+// ---- tensors and arrays: shape and dtype ------------------------------------------------------
+
+/** A dimension of an expected shape: a size, or `null` for "any size". */
+export type Dim = number | null;
+
+function isTypedArray(x: unknown): x is ArrayLike<number> & { constructor: { name: string } } {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+}
+
+function describeValue(x: unknown): string {
+  if (x === null) return "null";
+  if (x === undefined) return "undefined";
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (isTypedArray(x)) return `a ${x.constructor.name} of length ${x.length}`;
+  if (typeof x === "object") return `an object (${(x as object).constructor?.name ?? "no constructor"})`;
+  return `a ${typeof x} (${String(x).slice(0, 40)})`;
+}
+
+/**
+ * The shape of a tensor (anything with a numeric `shape` array, e.g. a TensorFlow.js tensor),
+ * of nested arrays (must be rectangular), of a typed array ([length]) or of a number ([]).
+ * Throws a CheckError naming the first ragged row.
+ */
+export function shapeOf(x: unknown, what = "value"): number[] {
+  if (typeof x === "number" || typeof x === "boolean") return [];
+  if (x !== null && typeof x === "object" && !Array.isArray(x) && !isTypedArray(x)) {
+    const s = (x as { shape?: unknown }).shape;
+    if (Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0)) return s.slice();
+    throw new CheckError(`✗ ${what}: expected a tensor or an array, got ${describeValue(x)} (it has no shape).`);
+  }
+  if (isTypedArray(x)) return [x.length];
+  if (!Array.isArray(x)) throw new CheckError(`✗ ${what}: expected a tensor or an array, got ${describeValue(x)}.`);
+  if (x.length === 0) return [0];
+  const inner = x.map((row, i) => shapeOf(row, `${what}[${i}]`));
+  for (let i = 1; i < inner.length; i++) {
+    if (inner[i].join(",") !== inner[0].join(",")) {
+      throw new CheckError(`✗ ${what}: ragged array — row 0 has shape [${inner[0].join(", ")}] but row ${i} has shape [${inner[i].join(", ")}].`);
+    }
+  }
+  return [x.length, ...inner[0]];
+}
+
+/** The shape equals `expected` (`null` = any size in that dimension). */
+export function assertShape(what: string, x: unknown, expected: readonly Dim[], opts: { print?: boolean } = {}): string | undefined {
+  if (!Array.isArray(expected) || expected.some((d) => d !== null && !(Number.isInteger(d) && d >= 0))) {
+    throw new TypeError(`assertShape(${JSON.stringify(what)}): the expected shape must be an array of sizes ≥ 0 or null; got ${JSON.stringify(expected)}.`);
+  }
+  const got = shapeOf(x, what);
+  const show = (s: readonly Dim[]) => `[${s.map((d) => (d === null ? "any" : String(d))).join(", ")}]`;
+  if (got.length !== expected.length) {
+    throw new CheckError(`✗ ${what}: expected shape ${show(expected)} (rank ${expected.length}), got [${got.join(", ")}] (rank ${got.length}).`);
+  }
+  for (let i = 0; i < got.length; i++) {
+    const d = expected[i];
+    if (d !== null && got[i] !== d) {
+      throw new CheckError(`✗ ${what}: expected shape ${show(expected)}, got [${got.join(", ")}] (dimension ${i} is ${got[i]}, expected ${d}).`);
+    }
+  }
+  return emit(`✓ ${what}: shape [${got.join(", ")}]`, opts.print);
+}
+
+/**
+ * The element type: a tensor's `dtype` ("float32", "int32", "bool", …), a typed array's type
+ * ("float64" for Float64Array, "int32", "uint8", …), "number" / "boolean" / "string" for a
+ * plain value or a non-empty plain array of such values.
+ */
+export function dtypeOf(x: unknown, what = "value"): string {
+  if (typeof x === "number") return "number";
+  if (typeof x === "boolean") return "boolean";
+  if (typeof x === "string") return "string";
+  if (isTypedArray(x)) {
+    const name = x.constructor.name.replace(/Array$/, "");
+    return name.replace(/^Float/, "float").replace(/^Int/, "int").replace(/^Uint/, "uint").replace(/^BigInt/, "bigint").replace(/^BigUint/, "biguint").replace(/Clamped$/, "clamped");
+  }
+  if (Array.isArray(x)) {
+    if (x.length === 0) throw new CheckError(`✗ ${what}: an empty array has no element type.`);
+    const kinds = new Set(x.map((v, i) => dtypeOf(v, `${what}[${i}]`)));
+    if (kinds.size > 1) throw new CheckError(`✗ ${what}: mixed element types ${[...kinds].join(", ")}.`);
+    return [...kinds][0];
+  }
+  if (x !== null && typeof x === "object" && typeof (x as { dtype?: unknown }).dtype === "string") return (x as { dtype: string }).dtype;
+  throw new CheckError(`✗ ${what}: expected a tensor, an array or a number, got ${describeValue(x)}.`);
+}
+
+/** The element type is `expected` (or one of several). */
+export function assertDtype(what: string, x: unknown, expected: string | readonly string[], opts: { print?: boolean } = {}): string | undefined {
+  const allowed = typeof expected === "string" ? [expected] : [...expected];
+  const got = dtypeOf(x, what);
+  if (!allowed.includes(got)) {
+    throw new CheckError(`✗ ${what}: expected dtype ${allowed.join(" or ")}, got ${got}.`);
+  }
+  return emit(`✓ ${what}: dtype ${got}`, opts.print);
+}
+
+// ---- properties over several seeds -------------------------------------------------------------
+
+function messageOf(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/^✗\s*/, "");
+}
+
+function seedList(seeds: number | readonly number[]): number[] {
+  const list = typeof seeds === "number" ? Array.from({ length: seeds }, (_, i) => i) : [...seeds];
+  if (list.length === 0 || list.some((s) => !Number.isInteger(s))) {
+    throw new TypeError(`assertForSeeds: seeds must be a positive count or a non-empty list of integers; got ${JSON.stringify(seeds)}.`);
+  }
+  return list;
+}
+
+/**
+ * A property that must hold for every seed: `property(seed)` returns true (or nothing) when it
+ * holds, false when it does not, or throws (e.g. a failing check inside). `seeds` is a count
+ * n (seeds 0..n−1) or a list. Fails at the first seed that breaks it, naming the seed and the
+ * inner message. A property that returns a promise makes the whole check return a promise.
+ */
+export function assertForSeeds(
+  what: string,
+  seeds: number | readonly number[],
+  property: (seed: number) => boolean | void | Promise<boolean | void>,
+  opts: { print?: boolean } = {},
+): string | undefined | Promise<string | undefined> {
+  const list = seedList(seeds);
+  const fail = (seed: number, detail: string): never => {
+    throw new CheckError(`✗ ${what}: fails for seed ${seed} (seeds tried: ${list.join(", ")}): ${detail}`);
+  };
+  const verdict = (r: unknown, seed: number) => {
+    if (r === false) fail(seed, "the property returned false.");
+  };
+  const done = () => emit(`✓ ${what}: holds for all ${list.length} seeds (${list.join(", ")})`, opts.print);
+  for (let k = 0; k < list.length; k++) {
+    let r: unknown;
+    try {
+      r = property(list[k]);
+    } catch (e) {
+      fail(list[k], messageOf(e));
+    }
+    if (r && typeof (r as Promise<unknown>).then === "function") {
+      // Asynchronous property: finish the remaining seeds one after another.
+      return (async () => {
+        for (let j = k; j < list.length; j++) {
+          let v: unknown;
+          try {
+            v = j === k ? await r : await property(list[j]);
+          } catch (e) {
+            fail(list[j], messageOf(e));
+          }
+          verdict(v, list[j]);
+        }
+        return done();
+      })();
+    }
+    verdict(r, list[k]);
+  }
+  return done();
+}
+
+// ---- partial credit ------------------------------------------------------------------------------
+
+/** One part of a graded test cell: its points and the check that earns them. */
+export interface CreditPart {
+  what: string;
+  points: number;
+  check: () => unknown;
+}
+
+export interface CreditResult {
+  earned: number;
+  total: number;
+  parts: Array<{ what: string; points: number; earned: number; message: string }>;
+}
+
+/** The key under which the autograder listens for partial credit (see scripts/grading). */
+export const GRADER_HOOK = Symbol.for("latentlab.grader");
+
+/**
+ * A test cell that awards points part by part: runs every part (a failing part does not stop
+ * the others), prints one line per part, reports the points earned to the autograder when one
+ * is listening, and throws a CheckError listing the failed parts unless every part passed (so
+ * a plain run of the notebook still stops on a wrong answer). Parts must be synchronous.
+ */
+export function partialCredit(what: string, parts: readonly CreditPart[], opts: { print?: boolean } = {}): CreditResult {
+  if (!Array.isArray(parts) || parts.length === 0) throw new TypeError(`partialCredit(${JSON.stringify(what)}): give a non-empty list of { what, points, check }.`);
+  const result: CreditResult = { earned: 0, total: 0, parts: [] };
+  for (const p of parts) {
+    if (!p || typeof p.check !== "function" || !(typeof p.points === "number" && p.points >= 0)) {
+      throw new TypeError(`partialCredit(${JSON.stringify(what)}): each part needs what (string), points (≥ 0) and check (a function).`);
+    }
+    result.total += p.points;
+    let ok = true;
+    let message = "";
+    try {
+      const r = p.check();
+      if (r && typeof (r as Promise<unknown>).then === "function") {
+        throw new TypeError("this part returned a promise; partialCredit parts must be synchronous (await the value before the check).");
+      }
+      if (r === false) {
+        ok = false;
+        message = "the check returned false.";
+      }
+    } catch (e) {
+      ok = false;
+      message = messageOf(e);
+    }
+    const earned = ok ? p.points : 0;
+    result.earned += earned;
+    result.parts.push({ what: p.what, points: p.points, earned, message });
+  }
+  const lines = result.parts.map((p) => (p.earned === p.points ? `  ✓ ${p.what} (${p.points} pt)` : `  ✗ ${p.what} (0 of ${p.points} pt): ${p.message}`));
+  const head = `${result.earned === result.total ? "✓" : "✗"} ${what}: ${result.earned} of ${result.total} points`;
+  if (opts.print ?? true) console.log([head, ...lines].join("\n"));
+  const hook = (globalThis as Record<symbol, unknown>)[GRADER_HOOK] as { credit?: (earned: number, total: number) => void } | undefined;
+  if (hook && typeof hook.credit === "function") hook.credit(result.earned, result.total);
+  if (result.earned < result.total) {
+    const failed = result.parts.filter((p) => p.earned < p.points).map((p) => `${p.what}: ${p.message}`);
+    throw new CheckError(`✗ ${what}: ${result.earned} of ${result.total} points. Failed: ${failed.join("; ")}`);
+  }
+  return result;
 }
