@@ -13,6 +13,7 @@ export * from "./math/special";
 export * as linalg from "./math/linalg";
 export * from "./data/mnist";
 export * from "./runtime/check";
+export * from "./runtime/validate";
 export * from "./plot/figure";
 // Each area of the library adds one export line below.
 export * from "./prob";
