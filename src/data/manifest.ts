@@ -6,6 +6,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { envDataDir } from "../runtime/env";
 
 /** Size and SHA-256 of a file's decompressed payload (the raw IDX bytes inside a .gz). */
 export interface ContentChecksum {
@@ -74,8 +75,8 @@ export function manifestPath(): string {
  * (git-ignored). Each dataset gets a sub-folder named after it.
  */
 export function dataCacheDir(): string {
-  const env = process.env.LATENTLAB_DATA_DIR;
-  return env && env.trim() !== "" ? path.resolve(env) : path.join(projectRoot(), "datasets", "cache");
+  const env = envDataDir();
+  return env !== undefined ? path.resolve(env) : path.join(projectRoot(), "datasets", "cache");
 }
 
 let cachedManifest: DatasetManifest | null = null;

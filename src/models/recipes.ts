@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Rng } from "../runtime/rng";
-import { isSmoke } from "../runtime/env";
+import { envRetrain, isSmoke } from "../runtime/env";
 import { initBackend } from "../runtime/backend";
 import { loadEmbeddedMnist, ImageDataset } from "../data/mnist";
 import { stratifiedSplit } from "../data/split";
@@ -93,7 +93,7 @@ export async function loadOrTrainVae(
 ): Promise<LoadOrTrainResult> {
   await initBackend();
   const dir = checkpointDir(recipe.name);
-  const retrain = opts.force || (process.env.LATENTLAB_RETRAIN ?? "") === "1";
+  const retrain = opts.force || envRetrain();
   if (!isSmoke() && !retrain && hasVaeCheckpoint(dir)) {
     const { model, info } = await loadVae(dir);
     const p = info.provenance as Record<string, unknown>;

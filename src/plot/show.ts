@@ -10,7 +10,7 @@
  * and the output metadata `{"latentlab": {"figure": name, "notebook": …}}` by which
  * `npm run figures` finds every shown figure in the executed notebooks.
  */
-import { isHeadless } from "../runtime/env";
+import { envNotebook, isHeadless } from "../runtime/env";
 import type { Figure } from "./figure";
 import { figureHtml } from "./html";
 import { type DisplayContent, type WriteDisplayData, kernelWriter } from "./jupyter";
@@ -18,8 +18,7 @@ import { assertFigureName, describeFigure, prepareFigure } from "./prepare";
 
 /** The notebook being executed, as the runner sets it (LATENTLAB_NOTEBOOK), or undefined. */
 export function currentNotebook(): string | undefined {
-  const nb = process.env.LATENTLAB_NOTEBOOK;
-  return nb ? nb : undefined;
+  return envNotebook();
 }
 
 export interface FigureBundleOptions {

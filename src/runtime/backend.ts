@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as path from "path";
 import { registerWasmKernels } from "../kernels/register";
+import { envBackend } from "./env";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -61,16 +62,7 @@ const starters: Record<BackendName, () => Promise<void>> = {
 };
 
 function parseForced(): BackendName | null {
-  const raw = process.env.LATENTLAB_BACKEND;
-  if (raw === undefined || raw === "") return null;
-  const v = raw.toLowerCase() === "node" ? "tensorflow" : raw.toLowerCase();
-  if (!(BACKEND_ORDER as readonly string[]).includes(v)) {
-    throw new Error(
-      `LATENTLAB_BACKEND="${raw}" is not a backend latentlab knows. ` +
-        `Use one of ${BACKEND_ORDER.join(", ")}, or unset it to pick automatically.`,
-    );
-  }
-  return v as BackendName;
+  return envBackend(); // parsed with the other settings in runtime/env.ts
 }
 
 async function select(): Promise<BackendInfo> {

@@ -12,6 +12,8 @@
  * from `LATENTLAB_SEED` (see `defaultSeed`).
  */
 
+import { envSeed } from "./env";
+
 const MUL_HI = 0x5851f42d;
 const MUL_LO = 0x4c957f2d;
 const TWO32 = 4294967296;
@@ -208,15 +210,7 @@ export class Rng {
 
 /** The default seed: `LATENTLAB_SEED` if set (a non-negative integer), else 42. */
 export function defaultSeed(): number {
-  const raw = typeof process !== "undefined" ? process.env.LATENTLAB_SEED : undefined;
-  if (raw === undefined || raw === "") return 42;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new RangeError(
-      `LATENTLAB_SEED must be a non-negative integer; got "${raw}". Unset it to use the default 42.`,
-    );
-  }
-  return n;
+  return envSeed() ?? 42;
 }
 
 /** A new generator with the given seed (default: `LATENTLAB_SEED` or 42). */
