@@ -2,13 +2,17 @@
  * One switch that makes TensorFlow.js's wasm backend complete and fast for the arc's models:
  *
  *   missing kernels (training failed without them)
- *     Conv2DBackpropFilter                   ∂W of conv2d and of conv2dTranspose
+ *     Conv2DBackpropFilter                   ∂W of conv2d and of conv2dTranspose: one XNNPACK
+ *                                            convolution of xᵀ with ∂yᵀ (conv2d.ts), else im2col + GEMM
  *     DepthwiseConv2dNativeBackpropFilter    ∂W of depthwise convolutions
  *     DepthwiseConv2dNativeBackpropInput     ∂x of depthwise convolutions
  *     UnsortedSegmentSum                     ∂ of gather (codebook / embedding lookups)
  *   replaced kernels (slow paths)
  *     BatchMatMul, _FusedMatMul              transposed operands materialized first (XNNPACK path)
- *     Conv2DBackpropInput                    ∂x of conv2d, conv2dTranspose: col2im(∂Y·Wᵀ), not a scalar loop
+ *     Conv2D                                 1×1 layers as one GEMM, few input channels as im2col + GEMM,
+ *                                            zero rows/columns of taps (masked convolutions) skipped (conv2d.ts)
+ *     Conv2DBackpropInput                    ∂x of conv2d, conv2dTranspose: stride 1 as the convolution of ∂y
+ *                                            with the flipped filter, strided as col2im(∂Y·Wᵀ); not a scalar loop
  *     Identity                               shares the data instead of copying (tape clones)
  *     Softplus                               max(x, 0) − log σ(|x|) on vectorized kernels
  *   fused optimizer
@@ -18,10 +22,11 @@
  * selects wasm. `unregisterWasmKernels()` puts tfjs's own kernels back (benchmarks compare).
  */
 import * as tf from "@tensorflow/tfjs";
-import { captureOriginal } from "./wasmBackend";
+import { captureOriginal, type KernelArgs } from "./wasmBackend";
 import { batchMatMulNoTranspose, fusedMatMulNoTranspose } from "./matMul";
 import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilter";
 import { conv2dBackpropInputWasm } from "./conv2dBackpropInput";
+import { conv2dBackpropFilterConv, conv2dBackpropInputConv, conv2dWasm } from "./conv2d";
 import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from "./depthwiseConv2dBackprop";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
 import { identityShared } from "./identity";
@@ -32,7 +37,7 @@ type Fn = (args: never) => unknown;
 
 /** Kernels the wasm backend lacks: added. */
 const ADDED: Record<string, Fn> = {
-  Conv2DBackpropFilter: conv2dBackpropFilterWasm,
+  Conv2DBackpropFilter: (args: KernelArgs) => conv2dBackpropFilterConv(args, conv2dBackpropFilterWasm),
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilterWasm,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInputWasm,
   UnsortedSegmentSum: unsortedSegmentSumWasm,
@@ -43,13 +48,14 @@ const ADDED: Record<string, Fn> = {
 const REPLACED: Record<string, Fn> = {
   BatchMatMul: batchMatMulNoTranspose,
   _FusedMatMul: fusedMatMulNoTranspose,
-  Conv2DBackpropInput: conv2dBackpropInputWasm,
+  Conv2D: conv2dWasm,
+  Conv2DBackpropInput: (args: KernelArgs) => conv2dBackpropInputConv(args, conv2dBackpropInputWasm),
   Identity: identityShared,
   Softplus: softplusWasm,
 };
 
 export interface WasmKernelOptions {
-  /** Replace slow wasm kernels (BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Identity, Softplus) too (default true). */
+  /** Replace slow wasm kernels (BatchMatMul, _FusedMatMul, Conv2D, Conv2DBackpropInput, Identity, Softplus) too (default true). */
   replaceSlow?: boolean;
   /** Route tf.train.adam updates through the fused kernel on wasm (default true). */
   fuseAdam?: boolean;
