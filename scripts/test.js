@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: type-check (library, tests, scripts), type-check every notebook's code against
 // the compiled library with tslab's own TypeScript, then vitest (unit tests, derivations,
-// models, and every notebook executed in smoke mode through the headless runner).
+// models, and every notebook executed in smoke mode through the headless runner, copies in
+// build/notebooks-smoke/), then every notebook again in FULL mode (checkpoints loaded, every
+// `if (!isSmoke())` check on a trained model active; copies in build/notebooks/, the same
+// files `npm start` writes).
 // Ends with one plain line "N passed, N failed" (vitest tests plus the two type-check stages).
-// Arguments after `--` go to vitest: `npm test -- test/math` runs only those files.
+// Arguments after `--` go to vitest: `npm test -- test/math` runs only those files (the full
+// notebook stage then runs only if an argument names test/notebooks). LATENTLAB_TEST_FULL=0
+// skips the full notebook stage.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -41,12 +46,18 @@ if (fs.existsSync(tnb)) {
 }
 
 fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
-const json = path.join(ROOT, "build", "test-results.json");
-fs.rmSync(json, { force: true });
-stage("vitest", process.execPath, [bin("vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${json}`, ...vitestArgs], {
-  LATENTLAB_SMOKE: "1",
-});
-if (fs.existsSync(json)) {
+
+/** One vitest run; its JSON results are added to the totals (labels prefixed by `tag`). */
+function vitestStage(name, tag, argv, env) {
+  const json = path.join(ROOT, "build", `test-results${tag ? "-" + tag : ""}.json`);
+  fs.rmSync(json, { force: true });
+  stage(name, process.execPath, [bin("vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${json}`, ...argv], env);
+  const prefix = tag ? `[${tag}] ` : "";
+  if (!fs.existsSync(json)) {
+    failed++;
+    failures.push(`${prefix}vitest did not produce results (see its output above)`);
+    return;
+  }
   const res = JSON.parse(fs.readFileSync(json, "utf8"));
   passed += res.numPassedTests;
   failed += res.numFailedTests;
@@ -54,17 +65,22 @@ if (fs.existsSync(json)) {
   for (const f of res.testResults || []) {
     if (f.status === "failed" && !(f.assertionResults || []).some((a) => a.status === "failed")) {
       failed++;
-      failures.push(`${path.relative(ROOT, f.name)}: ${String(f.message || "failed to run").split("\n")[0]}`);
+      failures.push(`${prefix}${path.relative(ROOT, f.name)}: ${String(f.message || "failed to run").split("\n")[0]}`);
     }
-    for (const a of f.assertionResults || []) if (a.status === "failed") failures.push(`${path.relative(ROOT, f.name)} > ${a.fullName}`);
+    for (const a of f.assertionResults || []) if (a.status === "failed") failures.push(`${prefix}${path.relative(ROOT, f.name)} > ${a.fullName}`);
   }
   if (res.numTotalTests === 0) {
     failed++;
-    failures.push("vitest ran no test");
+    failures.push(`${prefix}vitest ran no test`);
   }
-} else {
-  failed++;
-  failures.push("vitest did not produce results (see its output above)");
+}
+
+vitestStage("vitest (notebooks in smoke mode)", "", vitestArgs, { LATENTLAB_SMOKE: "1", LATENTLAB_NOTEBOOKS_FULL: "" });
+
+// Full mode: the mode an instructor uses and the one every trained-model claim is made in.
+const fullWanted = process.env.LATENTLAB_TEST_FULL !== "0" && (vitestArgs.length === 0 || vitestArgs.some((a) => a.includes("notebooks")));
+if (fullWanted) {
+  vitestStage("notebooks in full mode (build/notebooks)", "full", ["test/notebooks/notebooks.test.ts"], { LATENTLAB_SMOKE: "1", LATENTLAB_NOTEBOOKS_FULL: "1" });
 }
 
 const mins = ((Date.now() - t0) / 60000).toFixed(1);

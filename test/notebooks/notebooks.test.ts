@@ -1,7 +1,14 @@
 /**
- * Every notebooks/*.ipynb executes end to end in smoke mode (LATENTLAB_SMOKE=1) through the
- * headless runner, one test per notebook (new notebooks are picked up automatically).
- * Executed copies go to build/notebooks/.
+ * Every notebooks/*.ipynb executes end to end through the headless runner, one test per
+ * notebook (new notebooks are picked up automatically), in one of two modes:
+ *
+ * - smoke mode (LATENTLAB_SMOKE=1, the default of every vitest run): shrunken data and epochs;
+ *   the identities and exact checks run. Executed copies go to build/notebooks-smoke/, so a
+ *   test run never overwrites the full-run copies `npm start` leaves in build/notebooks/.
+ * - full mode (LATENTLAB_NOTEBOOKS_FULL=1, set by `npm test`'s second notebook stage): the
+ *   mode an instructor uses, checkpoints loaded, so every `if (!isSmoke())` check on a
+ *   trained model runs. Executed copies go to build/notebooks/ (the same files `npm start`
+ *   writes: same seed, same numbers).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -9,10 +16,29 @@ import { describe, expect, it } from "vitest";
 import { runNotebook } from "../../kernel/run-notebooks";
 import { validateNbformat } from "../kernel/helpers";
 
-const DIR = path.resolve(__dirname, "../../notebooks");
-const notebooks = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith(".ipynb")).sort() : [];
+const ROOT = path.resolve(__dirname, "../..");
+const DIR = path.join(ROOT, "notebooks");
+const notebooks = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort() : [];
 
-describe("notebooks (smoke mode)", () => {
+/** The folder each mode's executed copies go to. */
+const SMOKE_OUT_DIR = path.join(ROOT, "build", "notebooks-smoke");
+const FULL_OUT_DIR = path.join(ROOT, "build", "notebooks");
+
+/** Every "smoke mode: true|false" printed to stdout by the executed copy's cells. */
+function smokeFlagsPrinted(executed: string): boolean[] {
+  const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as { cells: { outputs?: { output_type: string; text?: string | string[] }[] }[] };
+  const flags: boolean[] = [];
+  for (const cell of nb.cells)
+    for (const o of cell.outputs ?? [])
+      if (o.output_type === "stream")
+        for (const m of ([] as string[]).concat(o.text ?? []).join("").matchAll(/smoke mode: (true|false)/g)) flags.push(m[1] === "true");
+  return flags;
+}
+
+const full = process.env.LATENTLAB_NOTEBOOKS_FULL === "1";
+const mode = full ? "full" : "smoke";
+
+describe(`notebooks (${mode} mode)`, () => {
   it("there are notebooks to run", () => {
     expect(notebooks.length).toBeGreaterThan(0);
   });
@@ -20,13 +46,20 @@ describe("notebooks (smoke mode)", () => {
   for (const file of notebooks) {
     it(file, async () => {
       const r = await runNotebook(path.join(DIR, file), {
-        smoke: true,
-        timeoutSeconds: Number(process.env.LATENTLAB_CELL_TIMEOUT) || 300,
+        smoke: !full,
+        outDir: full ? FULL_OUT_DIR : SMOKE_OUT_DIR,
+        // vitest's config sets LATENTLAB_SMOKE=1 for every test process: the full run must drop it.
+        env: full ? { LATENTLAB_SMOKE: undefined } : {},
+        timeoutSeconds: Number(process.env.LATENTLAB_CELL_TIMEOUT) || (full ? 600 : 300),
         log: () => {},
       });
-      if (!r.ok) throw new Error(r.message ?? `${file}: ${r.status}`);
+      if (!r.ok) throw new Error(`${mode} mode: ${r.message ?? `${file}: ${r.status}`}`);
       expect(r.executedCells).toBe(r.codeCells);
       validateNbformat(r.outPath);
-    }, 900_000);
+      // The kernel ran in the intended mode: every "smoke mode: true|false" a notebook prints
+      // (its setup cell) must say so; a leaked LATENTLAB_SMOKE would silently skip full checks.
+      const printed = smokeFlagsPrinted(r.outPath);
+      for (const flag of printed) expect(flag, `${file} printed "smoke mode: ${flag}" in a ${mode} run`).toBe(!full);
+    }, full ? 1_800_000 : 900_000);
   }
 });
