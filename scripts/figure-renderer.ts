@@ -65,14 +65,56 @@ export interface RenderSize {
 
 export const DEFAULT_SIZE: RenderSize = { width: 800, height: 500, scale: 2 };
 
-/** Export size: the layout's width/height when set (image grids set both), else 800x500. */
-export function renderSize(fig: Figure): RenderSize {
+/**
+ * Export presets (`npm run figures -- --size slide|paper`): every figure drawn at one size,
+ * whatever its layout says, with a font size that reads at that size.
+ *  - slide: 1280×720 (16:9, a full lecture slide), PNG at 1× (1280×720 pixels), 18 px text;
+ *  - paper: 700×440 (one text column), PNG at 3× (about 300 dpi at 7 inches), 12 px text.
+ */
+export type SizePreset = "slide" | "paper";
+export const SIZE_PRESETS: Record<SizePreset, RenderSize & { fontSize: number }> = {
+  slide: { width: 1280, height: 720, scale: 1, fontSize: 18 },
+  paper: { width: 700, height: 440, scale: 3, fontSize: 12 },
+};
+
+/** Export size: the preset's when given, else the layout's width/height when set (image grids set both), else 800x500. */
+export function renderSize(fig: Figure, preset?: SizePreset): RenderSize {
+  if (preset !== undefined) {
+    const p = SIZE_PRESETS[preset];
+    if (!p) throw new Error(`Unknown figure size preset ${JSON.stringify(preset)}: use "slide" (1280×720) or "paper" (700×440).`);
+    return { width: p.width, height: p.height, scale: p.scale };
+  }
   const l = (fig.layout ?? {}) as { width?: unknown; height?: unknown };
   return {
     width: typeof l.width === "number" ? l.width : DEFAULT_SIZE.width,
     height: typeof l.height === "number" ? l.height : DEFAULT_SIZE.height,
     scale: DEFAULT_SIZE.scale,
   };
+}
+
+/**
+ * The spec as drawn for a preset: the preset's font size unless the figure set its own, and
+ * the figure's width/height replaced by the preset's (toImage and the fit check set them).
+ */
+export function specForPreset(fig: Figure, preset?: SizePreset): Figure {
+  if (preset === undefined) return fig;
+  const p = SIZE_PRESETS[preset];
+  const layout = { ...(fig.layout ?? {}) } as Record<string, unknown>;
+  const font = { ...((layout.font as Record<string, unknown> | undefined) ?? {}) };
+  if (font.size === undefined) font.size = p.fontSize;
+  layout.font = font;
+  delete layout.width;
+  delete layout.height;
+  return { ...fig, layout };
+}
+
+/** One text element of a drawn figure that does not fit inside the canvas. */
+export interface FitProblem {
+  /** What it is: "title", "x-axis title", "legend", "colorbar title", "annotation". */
+  what: string;
+  text: string;
+  /** Its bounding box in canvas pixels. */
+  box: { left: number; top: number; right: number; bottom: number };
 }
 
 function seedOf(key: string): number {
@@ -132,6 +174,9 @@ export class FigureRenderer {
       const page = await browser.newPage();
       await page.route("**/*", async (route) => route.abort());
       await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>`);
+      // Functions passed to page.evaluate may have been compiled by tsx/esbuild with keepNames,
+      // which wraps named inner functions in __name(...): give the page that helper.
+      await page.addScriptTag({ content: "window.__name = function (f) { return f; };" });
       await page.addScriptTag({ content: plotlySource() });
       const ok = await page.evaluate(() => typeof (window as unknown as { Plotly?: unknown }).Plotly === "object", undefined);
       if (!ok) throw new Error("plotly.js did not define window.Plotly in the headless page.");
@@ -168,6 +213,60 @@ export class FigureRenderer {
     }, arg);
     const svg = canonicalSvg(out.svg.startsWith("<svg") ? out.svg : decodeURIComponent(out.svg));
     return { svg, png: Buffer.from(out.png, "base64") };
+  }
+
+  /**
+   * Draw `fig` at `size` in the page (as a user would see it, not toImage) and list the titles,
+   * axis titles, colorbar titles, legend and annotations whose boxes leave the canvas (by more
+   * than half a pixel) or are empty. An empty list: everything fits.
+   */
+  async checkFit(fig: Figure, key: string, size: { width: number; height: number }): Promise<FitProblem[]> {
+    const arg = { fig, seed: seedOf(key), size };
+    return this.page.evaluate(async ({ fig, seed, size }) => {
+      const w = window as unknown as { Plotly: { newPlot(el: unknown, d: unknown, l: unknown, c: unknown): Promise<unknown>; purge(el: unknown): void } };
+      let a = seed >>> 0;
+      Math.random = () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+      const el = document.createElement("div");
+      el.style.cssText = `position:absolute;left:0;top:0;width:${size.width}px;height:${size.height}px;`;
+      document.body.appendChild(el);
+      try {
+        await w.Plotly.newPlot(el, fig.data, { ...(fig.layout ?? {}), width: size.width, height: size.height }, { ...(fig.config ?? {}), staticPlot: true, responsive: false });
+        const canvas = (el.querySelector(".main-svg") as Element).getBoundingClientRect();
+        const out: { what: string; text: string; box: { left: number; top: number; right: number; bottom: number } }[] = [];
+        const check = (node: Element, what: string) => {
+          const r = node.getBoundingClientRect();
+          const text = (node.textContent ?? "").trim();
+          if (r.width === 0 && r.height === 0) return; // not drawn (e.g. an empty title)
+          const box = { left: r.left - canvas.left, top: r.top - canvas.top, right: r.right - canvas.left, bottom: r.bottom - canvas.top };
+          const tol = 0.5;
+          if (box.left < -tol || box.top < -tol || box.right > size.width + tol || box.bottom > size.height + tol) {
+            out.push({ what, text, box: { left: Math.round(box.left), top: Math.round(box.top), right: Math.round(box.right), bottom: Math.round(box.bottom) } });
+          }
+        };
+        // Titles are drawn in the top-level SVG that holds infolayer (one per figure).
+        el.querySelectorAll("text.gtitle").forEach((n) => check(n, "title"));
+        el.querySelectorAll("text").forEach((n) => {
+          const cls = n.getAttribute("class") ?? "";
+          const m = /^([xy])(\d*)title$/.exec(cls);
+          if (m) check(n, `${m[1]}${m[2]}-axis title`);
+        });
+        el.querySelectorAll(".cbtitle text, .cbtitle").forEach((n) => {
+          if (n.tagName.toLowerCase() === "text") check(n, "colorbar title");
+        });
+        el.querySelectorAll("g.legend").forEach((n) => check(n, "legend"));
+        el.querySelectorAll("g.annotation").forEach((n) => check(n, "annotation"));
+        return out;
+      } finally {
+        w.Plotly.purge(el);
+        el.remove();
+      }
+    }, arg);
   }
 
   async close(): Promise<void> {
