@@ -25,6 +25,7 @@ export * from "./io";
 export * from "./graphical";
 export * from "./vi";
 export * from "./models";
+export * from "./models/quality";
 export * from "./train";
 export * from "./mcmc";
 export * from "./estimators";
