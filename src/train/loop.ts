@@ -22,6 +22,7 @@ import { initBackend } from "../runtime/backend";
 import { Rng } from "../runtime/rng";
 import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
 import { progress } from "../runtime/progress";
+import { checkOptions as checkKnownKeys, InputError } from "../runtime/validate";
 
 /** n rows of rowSize numbers each: flattened images, code maps (indices), 2-D points. */
 export interface TrainData {
@@ -148,13 +149,18 @@ export class DivergenceError extends Error {
   }
 }
 
-/** Bad options or data given to fit: says which, and what to pass instead. */
-export class FitOptionsError extends Error {
+/** Bad options or data given to fit: says which, and what to pass instead (an InputError). */
+export class FitOptionsError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, "fit");
     this.name = "FitOptionsError";
   }
 }
+
+const FIT_OPTIONS = [
+  "epochs", "batchSize", "learningRate", "rng", "signal", "showProgress", "label", "maxBatchesPerEpoch",
+  "startEpoch", "evaluate", "checkpoint", "onEpoch", "threads",
+] as const;
 
 function positiveInt(name: string, v: unknown, what: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
@@ -192,6 +198,11 @@ function checkData(model: Trainable, data: TrainData): number {
 function checkOptions(model: Trainable, opts: FitOptions): void {
   const what = model.name;
   if (opts === null || typeof opts !== "object") throw new FitOptionsError(`fit(${what}): options must be an object like { epochs: 10 }.`);
+  try {
+    checkKnownKeys(`fit(${what})`, opts, FIT_OPTIONS);
+  } catch (e) {
+    throw new FitOptionsError((e as Error).message);
+  }
   if (typeof opts.epochs !== "number" || !Number.isInteger(opts.epochs) || opts.epochs < 0) {
     throw new FitOptionsError(`fit(${what}): epochs must be a non-negative integer, got ${String(opts.epochs)}.`);
   }

@@ -198,6 +198,7 @@ describe("fit", () => {
       [{ epochs: 1, learningRate: NaN }, /learningRate must be a finite number > 0/],
       [{ epochs: 1, batchSize: 0 }, /batchSize must be a positive integer/],
       [{ epochs: 1, batchSize: "64" }, /batchSize must be a positive integer/],
+      [{ epochs: 1, learningrate: 1e-3 }, /unknown option "learningrate". Did you mean "learningRate"\?/],
     ] as [object, RegExp][]) {
       const e = await bad(opts);
       expect(e).toBeInstanceOf(FitOptionsError);
