@@ -1,0 +1,505 @@
+/**
+ * Data-parallel gradients on worker threads (issue 18). TensorFlow.js's wasm backend computes
+ * on one thread in Node; with T threads, a minibatch of n examples is split into T contiguous
+ * shards of n_k rows (the main thread computes shard 0 on the model itself, worker k − 1 computes
+ * shard k on a replica with its own wasm backend), and because every phase's loss is a mean over
+ * the batch,
+ *
+ *   ∇θ L(batch) = Σ_k (n_k / n) ∇θ L(shard k),      L(batch) = Σ_k (n_k / n) L(shard k)
+ *
+ * (likewise for every reported term). The sum runs in the fixed order k = 0, 1, …, T − 1, so a
+ * run is deterministic for a seed and a thread count; it equals the one-thread gradient up to
+ * float32 summation order. The optimizer step stays on the main thread (one update, as with one
+ * thread), so the replicas hold no optimizer state: before each phase the main thread writes the
+ * variables that changed since the last step (after Adam: all of the phase's; after an EMA or a
+ * dead-code restart: those too) into shared memory, and each worker copies them into its replica.
+ * Inputs go the same way (each worker's rows only), gradients come back through shared memory.
+ *
+ * A replica is rebuilt in the worker from `model.replica()` = { module, factory, args }:
+ * `require(module)[factory](...args)` (awaited) must give a Trainable whose phases have the same
+ * variables in the same order and shapes (checked when the workers start). `module` should be an
+ * absolute path (e.g. `__filename` of the model's file) or a package name; a `.ts` module is
+ * loaded through tsx when tsx is installed (tests, benchmarks), compiled `.js` otherwise.
+ *
+ * Failure never gives a wrong result: a worker that throws, exits, or does not answer within the
+ * timeout is stopped, a warning says why, the step is computed on the main thread alone, and so
+ * is every later step (one thread).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { Worker } from "worker_threads";
+import type { StepContext, Trainable } from "./loop";
+
+export interface DataParallelOptions {
+  /** Where warnings go (default console.warn). */
+  onWarning?: (message: string) => void;
+  /** Longest wait for a worker's first answer (default 120 s: start-up and compilation). */
+  firstTimeoutMs?: number;
+  /** Later steps: a worker is given max(minTimeoutMs, 50 × the main thread's own shard time) (default 10 s). */
+  minTimeoutMs?: number;
+}
+
+export interface ShardedGradients {
+  /** Gradients of the batch-mean loss, keyed by variable name (like tf.variableGrads). */
+  grads: Record<string, tf.Tensor>;
+  /** The batch-mean loss. */
+  loss: number;
+  /** The batch-mean terms. */
+  terms: Record<string, number>;
+}
+
+interface VarInfo { shape: number[]; dtype: string; offset: number; length: number }
+
+interface WorkerReply {
+  type: "ready" | "done" | "fail" | "error";
+  id?: number;
+  message?: string;
+  shapes?: number[][];
+  dtypes?: string[];
+  phases?: number[][];
+  loss?: number;
+  termNames?: string[];
+  termValues?: number[];
+  present?: number[];
+}
+
+/** The worker's program (plain CommonJS, run with `eval`; module paths come in workerData). */
+const WORKER = String.raw`
+const { parentPort, workerData } = require("worker_threads");
+const fail = (e) => String((e && e.stack) || e);
+(async () => {
+  if (workerData.tsx) require(workerData.tsx).register();
+  const backend = require(workerData.backend);
+  await backend.initBackend();
+  const tf = require(workerData.tfjs);
+  if (tf.getBackend() !== "wasm") throw new Error("the worker's backend is " + tf.getBackend() + ", not wasm");
+  const { Rng } = require(workerData.rng);
+  const rep = workerData.replica;
+  const model = await require(rep.module)[rep.factory](...rep.args);
+  const phases = model.phases();
+  const union = [];
+  const index = new Map();
+  const phaseVars = phases.map((p) => p.variables().map((v) => {
+    if (!index.has(v)) { index.set(v, union.length); union.push(v); }
+    return index.get(v);
+  }));
+  parentPort.postMessage({ type: "ready", shapes: union.map((v) => v.shape), dtypes: union.map((v) => v.dtype), phases: phaseVars });
+  let layout = null;
+  const rng = new Rng(0);
+  const be = tf.backend();
+  parentPort.on("message", (m) => {
+    if (m.type === "layout") { layout = m; return; }
+    if (m.type !== "step") return;
+    let inputs = {};
+    try {
+      const w = new Float32Array(layout.weights);
+      for (const i of m.dirty) {
+        const v = union[i];
+        const info = layout.vars[i];
+        const t = tf.tensor(w.subarray(info.offset, info.offset + info.length), v.shape, "float32");
+        v.assign(t);
+        t.dispose();
+      }
+      for (const d of m.inputs) {
+        const A = d.dtype === "int32" ? Int32Array : Float32Array;
+        inputs[d.name] = tf.tensor(new A(m.inputBuffer, d.byteOffset, d.length), d.shape, d.dtype);
+      }
+      const phase = phases[m.phase];
+      const vars = phase.variables();
+      const ctx = Object.assign({}, m.ctx, { rng });
+      let termNames = [];
+      let termsT = null;
+      const res = tf.tidy(() => {
+        const g = tf.variableGrads(() => {
+          const out = phase.loss(inputs, ctx);
+          termNames = Object.keys(out.terms || {});
+          if (termNames.length) termsT = tf.keep(tf.stack(termNames.map((k) => out.terms[k])));
+          return out.loss;
+        }, vars);
+        return { grads: g.grads, value: tf.reshape(g.value, [1]) };
+      });
+      const loss = res.value.dataSync()[0];
+      const termValues = termsT ? Array.from(termsT.dataSync()) : [];
+      const out = new Float32Array(layout.grads);
+      const present = [];
+      for (const v of vars) {
+        const g = res.grads[v.name];
+        if (!g) continue;
+        const i = index.get(v);
+        const info = layout.vars[i];
+        out.set(typeof be.typedArrayFromHeap === "function" ? be.typedArrayFromHeap(g) : g.dataSync(), info.offset);
+        present.push(i);
+      }
+      tf.dispose([res.value, ...(termsT ? [termsT] : []), ...Object.values(res.grads)]);
+      parentPort.postMessage({ type: "done", id: m.id, loss, termNames, termValues, present });
+    } catch (e) {
+      parentPort.postMessage({ type: "fail", id: m.id, message: fail(e) });
+    } finally {
+      tf.dispose(Object.values(inputs));
+    }
+  });
+})().catch((e) => parentPort.postMessage({ type: "error", message: fail(e) }));
+`;
+
+/**
+ * A module's file: an absolute (or this-file-relative) path with or without its extension, as
+ * compiled JavaScript or as TypeScript (tests and benchmarks run the sources), else a package.
+ */
+function resolveModule(spec: string, base = __dirname): string {
+  if (path.isAbsolute(spec) || spec.startsWith(".")) {
+    const p = path.resolve(base, spec);
+    for (const ext of ["", ".js", ".ts", "/index.js", "/index.ts"]) {
+      if (fs.existsSync(p + ext) && fs.statSync(p + ext).isFile()) return p + ext;
+    }
+    throw new Error(`Cannot find module '${p}' (tried .js and .ts)`);
+  }
+  return require.resolve(spec);
+}
+
+function tsxHook(paths: string[]): string | null {
+  if (!paths.some((p) => /\.[cm]?tsx?$/.test(p))) return null;
+  try {
+    return require.resolve("tsx/cjs/api");
+  } catch {
+    return null;
+  }
+}
+
+/** One worker thread and its shared buffers. */
+class Replica {
+  readonly worker: Worker;
+  grads!: SharedArrayBuffer;
+  input = new SharedArrayBuffer(0);
+  private waiting: { id: number; resolve: (r: WorkerReply) => void } | null = null;
+  private readyResolve: ((r: WorkerReply) => void) | null = null;
+  dead: string | null = null;
+
+  constructor(workerData: Record<string, unknown>) {
+    this.worker = new Worker(WORKER, { eval: true, workerData, env: { ...process.env, LATENTLAB_BACKEND: "wasm" } });
+    this.worker.unref();
+    this.worker.on("message", (m: WorkerReply) => {
+      if (m.type === "ready" || m.type === "error") {
+        if (m.type === "error") this.dead = m.message ?? "start-up failed";
+        this.readyResolve?.(m);
+        this.readyResolve = null;
+        if (m.type === "error") this.settle({ type: "error", message: m.message });
+        return;
+      }
+      if (this.waiting && m.id === this.waiting.id) this.settle(m);
+    });
+    this.worker.on("error", (e) => this.die(`the worker threw ${String((e as Error)?.stack ?? e)}`));
+    this.worker.on("exit", (code) => this.die(`the worker exited (code ${code})`));
+  }
+
+  private settle(m: WorkerReply): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.resolve(m);
+  }
+
+  private die(why: string): void {
+    if (!this.dead) this.dead = why;
+    this.readyResolve?.({ type: "error", message: why });
+    this.readyResolve = null;
+    this.settle({ type: "error", message: why });
+  }
+
+  ready(timeoutMs: number): Promise<WorkerReply> {
+    return withTimeout(new Promise<WorkerReply>((resolve) => (this.readyResolve = resolve)), timeoutMs, "starting");
+  }
+
+  /** Post a step and wait for its answer (or a failure, or the timeout). */
+  run(msg: Record<string, unknown> & { id: number }, timeoutMs: number): Promise<WorkerReply> {
+    if (this.dead) return Promise.resolve({ type: "error", message: this.dead });
+    const p = new Promise<WorkerReply>((resolve) => (this.waiting = { id: msg.id, resolve }));
+    this.worker.postMessage(msg);
+    return withTimeout(p, timeoutMs, "computing its shard");
+  }
+}
+
+function withTimeout(p: Promise<WorkerReply>, ms: number, what: string): Promise<WorkerReply> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<WorkerReply>((resolve) => {
+    timer = setTimeout(() => resolve({ type: "error", message: `no answer after ${Math.round(ms)} ms ${what}` }), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Split n rows into `parts` contiguous shards (sizes differ by at most one, larger first). */
+export function shardSizes(n: number, parts: number): number[] {
+  const base = Math.floor(n / parts);
+  const extra = n % parts;
+  return Array.from({ length: parts }, (_, k) => base + (k < extra ? 1 : 0));
+}
+
+/** A float32 / int32 copy source for a tensor: a view on the wasm heap when possible. */
+function dataOf(t: tf.Tensor): Float32Array | Int32Array {
+  const be = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array | Int32Array };
+  return typeof be.typedArrayFromHeap === "function" ? be.typedArrayFromHeap(t) : (t.dataSync() as Float32Array | Int32Array);
+}
+
+/** The gradient of one phase on the main thread: grads, the loss and the terms (values). */
+function localGradients(model: Trainable, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): ShardedGradients {
+  const phase = model.phases()[phaseIndex];
+  const vars = phase.variables();
+  let termNames: string[] = [];
+  let termsT: tf.Tensor | null = null;
+  const { grads, value } = tf.tidy(() => {
+    const g = tf.variableGrads(() => {
+      const out = phase.loss(inputs, ctx);
+      termNames = Object.keys(out.terms ?? {});
+      if (termNames.length) termsT = tf.keep(tf.stack(termNames.map((k) => out.terms![k])));
+      return out.loss;
+    }, vars);
+    return { grads: g.grads, value: tf.reshape(g.value, [1]) };
+  });
+  const loss = value.dataSync()[0];
+  const termValues = termsT ? Array.from((termsT as tf.Tensor).dataSync()) : [];
+  tf.dispose([value, ...(termsT ? [termsT as tf.Tensor] : [])]);
+  const terms: Record<string, number> = {};
+  termNames.forEach((k, i) => (terms[k] = termValues[i]));
+  return { grads, loss, terms };
+}
+
+let nextId = 1;
+
+export class DataParallel {
+  /** Threads in use (the main thread and threads − 1 workers). */
+  readonly threads: number;
+  private readonly model: Trainable;
+  private readonly replicas: Replica[];
+  private readonly union: tf.Variable[];
+  private readonly vars: VarInfo[];
+  private readonly weights: SharedArrayBuffer;
+  private readonly sent = new Map<number, object>();
+  private readonly warn: (m: string) => void;
+  private readonly opts: DataParallelOptions;
+  private firstStep = true;
+  private broken = false;
+  private lastMainMs = 0;
+
+  private constructor(model: Trainable, replicas: Replica[], union: tf.Variable[], vars: VarInfo[], weights: SharedArrayBuffer, opts: DataParallelOptions) {
+    this.model = model;
+    this.replicas = replicas;
+    this.union = union;
+    this.vars = vars;
+    this.weights = weights;
+    this.threads = replicas.length + 1;
+    this.opts = opts;
+    this.warn = opts.onWarning ?? console.warn;
+  }
+
+  /**
+   * Start threads − 1 workers holding replicas of `model`. Resolves to null (with a warning
+   * saying why, except for threads ≤ 1) when data parallelism is not possible here: one thread
+   * asked for, no `replica()`, a backend other than wasm, no worker threads or shared memory,
+   * a replica that fails to build or does not match the model.
+   */
+  static async create(model: Trainable, threads: number, opts: DataParallelOptions = {}): Promise<DataParallel | null> {
+    const warn = opts.onWarning ?? console.warn;
+    const what = `data-parallel training of ${model?.name ?? "the model"}`;
+    if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1) {
+      throw new Error(`DataParallel.create: threads must be a positive integer, got ${String(threads)}.`);
+    }
+    if (threads <= 1) return null;
+    const no = (why: string) => {
+      warn(`${what} on ${threads} threads is not possible: ${why}. Training continues on one thread.`);
+      return null;
+    };
+    if (typeof model?.replica !== "function") return no(`the model has no replica() saying how a worker rebuilds it`);
+    if (tf.getBackend() !== "wasm") return no(`the backend is "${tf.getBackend()}", and only the wasm backend runs on one thread (tensorflow already uses every core)`);
+    if (typeof SharedArrayBuffer !== "function") return no("this JavaScript engine has no SharedArrayBuffer");
+    const rep = model.replica();
+    if (!rep || typeof rep.module !== "string" || typeof rep.factory !== "string" || !Array.isArray(rep.args)) {
+      return no(`replica() must return { module: string, factory: string, args: unknown[] }, got ${JSON.stringify(rep)}`);
+    }
+    // The main thread's variables, phase by phase (their union, in first-seen order).
+    const phases = model.phases();
+    const union: tf.Variable[] = [];
+    const index = new Map<tf.Variable, number>();
+    const phaseVars = phases.map((p) => p.variables().map((v) => {
+      if (!index.has(v)) {
+        index.set(v, union.length);
+        union.push(v);
+      }
+      return index.get(v)!;
+    }));
+    const bad = union.find((v) => v.dtype !== "float32");
+    if (bad) return no(`variable "${bad.name}" is ${bad.dtype}; only float32 variables are sent to workers`);
+    const vars: VarInfo[] = [];
+    let total = 0;
+    for (const v of union) {
+      vars.push({ shape: [...v.shape], dtype: v.dtype, offset: total, length: v.size });
+      total += v.size;
+    }
+    let paths: Record<string, string>;
+    try {
+      paths = {
+        backend: resolveModule("../runtime/backend"),
+        rng: resolveModule("../runtime/rng"),
+        tfjs: require.resolve("@tensorflow/tfjs"),
+        module: resolveModule(rep.module, process.cwd()),
+      };
+    } catch (e) {
+      return no(`a module cannot be resolved (${(e as Error).message.split("\n")[0]})`);
+    }
+    const tsx = tsxHook([paths.backend, paths.module]);
+    const weights = new SharedArrayBuffer(total * 4);
+    const replicas: Replica[] = [];
+    try {
+      for (let k = 1; k < threads; k++) {
+        replicas.push(new Replica({ backend: paths.backend, rng: paths.rng, tfjs: paths.tfjs, tsx, replica: { module: paths.module, factory: rep.factory, args: rep.args } }));
+      }
+    } catch (e) {
+      for (const r of replicas) void r.worker.terminate();
+      return no(`a worker thread cannot start (${(e as Error).message})`);
+    }
+    const answers = await Promise.all(replicas.map((r) => r.ready(opts.firstTimeoutMs ?? 120_000)));
+    const problem = answers.find((a) => a.type !== "ready");
+    const mismatch = answers.find((a) => a.type === "ready" && (
+      JSON.stringify(a.shapes) !== JSON.stringify(vars.map((v) => v.shape)) || JSON.stringify(a.phases) !== JSON.stringify(phaseVars)));
+    if (problem || mismatch) {
+      for (const r of replicas) void r.worker.terminate();
+      if (problem) return no(`a worker failed to start: ${problem.message}`);
+      return no(`the replica built by ${rep.module}#${rep.factory} does not have the model's variables (shapes ${JSON.stringify(mismatch!.shapes)} against ${JSON.stringify(vars.map((v) => v.shape))})`);
+    }
+    for (const r of replicas) {
+      r.grads = new SharedArrayBuffer(total * 4);
+      r.worker.postMessage({ type: "layout", weights, grads: r.grads, vars });
+    }
+    return new DataParallel(model, replicas, union, vars, weights, opts);
+  }
+
+  /** Whether the workers are still in use (false after a failure: one thread from then on). */
+  get active(): boolean {
+    return !this.broken;
+  }
+
+  /**
+   * Gradients of the batch-mean loss of phase `phaseIndex`, summed over the shards weighted by
+   * shard size (fixed order), with the batch-mean loss and terms. `inputs` are not disposed.
+   */
+  async gradients(phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): Promise<ShardedGradients> {
+    const names = Object.keys(inputs);
+    const n = names.length ? inputs[names[0]].shape[0] : 0;
+    if (this.broken || names.length === 0 || n < 2) return localGradients(this.model, phaseIndex, inputs, ctx);
+    for (const k of names) {
+      const t = inputs[k];
+      if (t.rank === 0 || t.shape[0] !== n) {
+        throw new Error(`DataParallel (${this.model.name}): input "${k}" has shape [${t.shape}], but every input must have the batch (${n} rows, from "${names[0]}") as its leading axis so that the batch can be split across threads.`);
+      }
+      if (t.dtype !== "float32" && t.dtype !== "int32") {
+        return this.fallBack(`input "${k}" is ${t.dtype} (only float32 and int32 inputs are sent to workers)`, phaseIndex, inputs, ctx);
+      }
+    }
+    const sizes = shardSizes(n, this.threads);
+    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+    // 1. Variables that changed since they were last sent.
+    const dirty: number[] = [];
+    const w = new Float32Array(this.weights);
+    this.union.forEach((v, i) => {
+      const id = (v as unknown as { dataId: object }).dataId;
+      if (this.sent.get(i) === id) return;
+      w.set(dataOf(v) as Float32Array, this.vars[i].offset);
+      this.sent.set(i, id);
+      dirty.push(i);
+    });
+    // 2. Each worker's rows, then its step.
+    const id = nextId++;
+    const ctxOut = { epoch: ctx.epoch, batch: ctx.batch, batchesPerEpoch: ctx.batchesPerEpoch, step: ctx.step };
+    const timeout = this.firstStep ? this.opts.firstTimeoutMs ?? 120_000 : Math.max(this.opts.minTimeoutMs ?? 10_000, 50 * this.lastMainMs);
+    const pending: (Promise<WorkerReply> | null)[] = this.replicas.map((r, j) => {
+      const k = j + 1;
+      if (sizes[k] === 0) return null;
+      let bytes = 0;
+      const descs = names.map((name) => {
+        const t = inputs[name];
+        const row = t.size / n;
+        const d = { name, dtype: t.dtype, shape: [sizes[k], ...t.shape.slice(1)], byteOffset: bytes, length: sizes[k] * row };
+        bytes += d.length * 4;
+        return d;
+      });
+      if (r.input.byteLength < bytes) r.input = new SharedArrayBuffer(Math.ceil(bytes * 1.25));
+      for (const d of descs) {
+        const t = inputs[d.name];
+        const row = t.size / n;
+        const src = dataOf(t);
+        const A = t.dtype === "int32" ? Int32Array : Float32Array;
+        new A(r.input, d.byteOffset, d.length).set(src.subarray(starts[k] * row, (starts[k] + sizes[k]) * row));
+      }
+      return r.run({ type: "step", id, phase: phaseIndex, dirty, inputs: descs, inputBuffer: r.input, ctx: ctxOut }, timeout);
+    });
+    // 3. The main thread's shard, meanwhile.
+    const t0 = performance.now();
+    const mine = tf.tidy(() => {
+      const o: Record<string, tf.Tensor> = {};
+      for (const name of names) {
+        const t = inputs[name];
+        o[name] = tf.slice(t, [0, ...t.shape.slice(1).map(() => 0)], [sizes[0], ...t.shape.slice(1)]);
+      }
+      return o;
+    });
+    let local: ShardedGradients;
+    try {
+      local = localGradients(this.model, phaseIndex, mine, ctx);
+    } finally {
+      tf.dispose(Object.values(mine));
+    }
+    this.lastMainMs = performance.now() - t0;
+    // 4. The workers' answers.
+    const replies = await Promise.all(pending);
+    this.firstStep = false;
+    const failed = replies.find((m) => m !== null && m.type !== "done");
+    if (failed) {
+      tf.dispose(Object.values(local.grads));
+      this.sent.clear();
+      return this.fallBack(`a worker did not compute its shard: ${failed.message}`, phaseIndex, inputs, ctx);
+    }
+    // 5. Σ_k (n_k / n) · shard k, in the order k = 0, 1, …
+    const phaseVars = this.model.phases()[phaseIndex].variables();
+    const grads = tf.tidy(() => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const v of phaseVars) {
+        const i = this.union.indexOf(v);
+        const info = this.vars[i];
+        let acc: tf.Tensor | null = local.grads[v.name] ? tf.mul(local.grads[v.name], sizes[0] / n) : null;
+        replies.forEach((m, j) => {
+          if (!m || !m.present!.includes(i)) return;
+          const part = tf.tensor(new Float32Array(this.replicas[j].grads, info.offset * 4, info.length), info.shape, "float32");
+          const term = tf.mul(part, sizes[j + 1] / n);
+          acc = acc ? tf.add(acc, term) : term;
+        });
+        if (acc) out[v.name] = acc;
+      }
+      return out;
+    });
+    tf.dispose(Object.values(local.grads));
+    let loss = local.loss * (sizes[0] / n);
+    const terms: Record<string, number> = {};
+    for (const [k, v] of Object.entries(local.terms)) terms[k] = v * (sizes[0] / n);
+    replies.forEach((m, j) => {
+      if (!m) return;
+      const wk = sizes[j + 1] / n;
+      loss += m.loss! * wk;
+      m.termNames!.forEach((k, t) => (terms[k] = (terms[k] ?? 0) + m.termValues![t] * wk));
+    });
+    return { grads, loss, terms };
+  }
+
+  /** Stop using the workers for good; this step and every later one on the main thread. */
+  private fallBack(why: string, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): ShardedGradients {
+    if (!this.broken) {
+      this.broken = true;
+      this.warn(`Data-parallel training of ${this.model.name} stopped using its ${this.replicas.length} worker thread(s): ${why}. This step and the rest run on one thread (the results are unaffected).`);
+      for (const r of this.replicas) void r.worker.terminate();
+    }
+    return localGradients(this.model, phaseIndex, inputs, ctx);
+  }
+
+  /** Stop the workers (idempotent). Later calls compute on the main thread. */
+  dispose(): void {
+    this.broken = true;
+    for (const r of this.replicas) void r.worker.terminate();
+  }
+}
