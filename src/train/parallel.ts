@@ -425,8 +425,8 @@ export class DataParallel {
         const t = inputs[d.name];
         const row = t.size / n;
         const src = dataOf(t);
-        const A = t.dtype === "int32" ? Int32Array : Float32Array;
-        new A(r.input, d.byteOffset, d.length).set(src.subarray(starts[k] * row, (starts[k] + sizes[k]) * row));
+        const dst = t.dtype === "int32" ? new Int32Array(r.input, d.byteOffset, d.length) : new Float32Array(r.input, d.byteOffset, d.length);
+        dst.set(src.subarray(starts[k] * row, (starts[k] + sizes[k]) * row));
       }
       return r.run({ type: "step", id, phase: phaseIndex, dirty, inputs: descs, inputBuffer: r.input, ctx: ctxOut }, timeout);
     });

@@ -159,7 +159,7 @@ describe("conv2d routes on wasm (src/kernels/conv2d.ts) against float64 definiti
     const mask = tf.tensor4d(makeFilter({ ...c }, new Rng(9)).map((v) => (v === 0 ? 0 : 1)), c.f);
     const R = tf.tensor4d(randn(2 * 8 * 8 * 8, r), [2, 8, 8, 8]);
     const w0 = randn(c.f.reduce((a, b) => a * b, 1), r);
-    const L = (w: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, tf.mul(w, mask) as tf.Tensor4D, 1, "same"), R)) as tf.Scalar;
+    const L = (w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, tf.mul(w, mask) as tf.Tensor4D, 1, "same"), R)) as tf.Scalar;
     const g = tf.grad(L)(tf.tensor4d(w0, c.f)).dataSync();
     const h = 0.5;
     // |δL| ≤ γ_m Σ|terms| with m = 9·16 (each output) + the final sum over 2·8·8·8 outputs.

@@ -103,7 +103,7 @@ describe("DataParallel", () => {
         const inputs = inputsFor("conv", 11, 100 + s);
         const g = dp ? await dp.gradients(0, inputs, ctx(s)) : oneThread(model, inputs, ctx(s));
         losses.push(g.loss);
-        opt.applyGradients(g.grads as tf.NamedTensorMap);
+        opt.applyGradients(g.grads as unknown as Parameters<typeof opt.applyGradients>[0]);
         tf.dispose([...Object.values(g.grads), ...Object.values(inputs)]);
       }
       const w = model.phases()[0].variables().map((v) => Float32Array.from(v.dataSync()));
