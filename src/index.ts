@@ -33,3 +33,4 @@ export * from "./data/dsprites";
 export * from "./text";
 export * from "./kernels";
 export * from "./em";
+export * from "./models/pixelcnn";
