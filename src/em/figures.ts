@@ -49,34 +49,68 @@ export function gmmEllipsesFigure(ps: PointSet, snapshots: { iteration: number; 
     grid: { rows: 1, columns: cols, pattern: "independent" },
     width: Math.min(1200, 300 * cols),
     height: 340,
-    annotations: snapshots.map((s, p) => ({ text: `iteration ${s.iteration}`, showarrow: false, xref: `x${p === 0 ? "" : p + 1} domain`, yref: `y${p === 0 ? "" : p + 1} domain`, x: 0.5, y: 1.08 })),
+    annotations: snapshots.map((s, p) => ({ text: `iteration ${s.iteration}`, showarrow: false, xref: `x${p === 0 ? "" : p + 1} domain`, yref: `y${p === 0 ? "" : p + 1} domain`, x: 0.5, y: 1.02, yanchor: "bottom" })),
   };
+  snapshots.forEach((_, p) => {
+    const ax = p === 0 ? "" : String(p + 1);
+    layout[`xaxis${ax}`] = { title: { text: "x₁", standoff: 4 } };
+    layout[`yaxis${ax}`] = { title: { text: "x₂", standoff: 4 } };
+  });
   return { data, layout };
 }
 
-/** 2-D K-means, one panel per iteration: points coloured by assignment, centres as crosses. */
-export function kMeansStepsFigure(ps: PointSet, history: KMeansSnapshot[], k: number, title = "K-means step by step"): Figure {
+/**
+ * 2-D K-means, one panel per recorded iteration t: the points coloured by their E-step
+ * assignment to the centres θ_t (crosses), with the inertia J_t in the panel's title. `history`
+ * is `kMeans(..., { recordHistory: true }).history`; `opts.iterations` picks which iterations to
+ * draw (default all, at most 8: the first ones and the last). Panels wrap onto rows of at most
+ * `opts.columns` (default 4) so that each stays large enough to read on a slide; every panel
+ * has its axis titles (`opts.axisTitles`, default x₁ and x₂).
+ */
+export function kMeansStepsFigure(
+  ps: PointSet,
+  history: KMeansSnapshot[],
+  k: number,
+  title = "K-means step by step",
+  opts: { iterations?: number[]; columns?: number; axisTitles?: [string, string] } = {},
+): Figure {
   if (ps.d !== 2) throw new RangeError("kMeansStepsFigure: needs 2-D points.");
+  if (!Array.isArray(history) || history.length === 0) throw new RangeError("kMeansStepsFigure: history is empty; run kMeans with { recordHistory: true }.");
+  const T = history.length;
+  const iterations = opts.iterations ?? (T <= 8 ? history.map((_, t) => t) : [...Array.from({ length: 7 }, (_, t) => t), T - 1]);
+  for (const t of iterations)
+    if (!Number.isInteger(t) || t < 0 || t >= T) throw new RangeError(`kMeansStepsFigure: iteration ${t} is not in the history (0..${T - 1}).`);
+  const [xTitle, yTitle] = opts.axisTitles ?? ["x₁", "x₂"];
+  const cols = Math.min(iterations.length, opts.columns ?? 4);
+  const rows = Math.ceil(iterations.length / cols);
   const data: Trace[] = [];
-  history.forEach((h, p) => {
+  const layout: Record<string, unknown> = {
+    title: { text: title },
+    grid: { rows, columns: cols, pattern: "independent", xgap: 0.12, ygap: rows > 1 ? 0.3 : 0.2 },
+    width: 1200,
+    height: Math.min(720, 120 + 300 * rows),
+    margin: { t: 90, l: 60, r: 20, b: 60 },
+    annotations: [] as unknown[],
+  };
+  iterations.forEach((t, p) => {
+    const h = history[t];
     const ax = p === 0 ? "" : String(p + 1);
     for (let j = 0; j < k; j++) {
       const idx = Array.from({ length: ps.n }, (_, i) => i).filter((i) => h.labels[i] === j);
-      data.push({ type: "scatter", mode: "markers", x: idx.map((i) => ps.data[2 * i]), y: idx.map((i) => ps.data[2 * i + 1]), marker: { size: 4, color: PALETTE[j % 10], opacity: 0.6 }, showlegend: false, xaxis: `x${ax}`, yaxis: `y${ax}`, name: `cluster ${j}` });
+      data.push({ type: "scatter", mode: "markers", x: idx.map((i) => ps.data[2 * i]), y: idx.map((i) => ps.data[2 * i + 1]), marker: { size: 5, color: PALETTE[j % 10], opacity: 0.6 }, showlegend: false, xaxis: `x${ax}`, yaxis: `y${ax}`, name: `cluster ${j}` });
     }
     data.push({
       type: "scatter", mode: "markers", name: "centres", showlegend: false, xaxis: `x${ax}`, yaxis: `y${ax}`,
       x: Array.from({ length: k }, (_, j) => h.centres[2 * j]), y: Array.from({ length: k }, (_, j) => h.centres[2 * j + 1]),
-      marker: { symbol: "x", size: 12, color: "black", line: { width: 2 } },
+      marker: { symbol: "x", size: 14, color: "black", line: { width: 2 } },
+    });
+    layout[`xaxis${ax}`] = { title: { text: xTitle, standoff: 4 } };
+    layout[`yaxis${ax}`] = { title: { text: yTitle, standoff: 4 } };
+    (layout.annotations as unknown[]).push({
+      text: `iteration ${t}${t === T - 1 ? " (final)" : ""}: J = ${h.inertia.toFixed(0)}`,
+      showarrow: false, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.02, yanchor: "bottom", font: { size: 13 },
     });
   });
-  const layout: Record<string, unknown> = {
-    title: { text: title },
-    grid: { rows: 1, columns: history.length, pattern: "independent" },
-    width: Math.min(1400, 280 * history.length),
-    height: 320,
-    annotations: history.map((h, p) => ({ text: `step ${p}: J = ${h.inertia.toFixed(1)}`, showarrow: false, xref: `x${p === 0 ? "" : p + 1} domain`, yref: `y${p === 0 ? "" : p + 1} domain`, x: 0.5, y: 1.08 })),
-  };
   return { data, layout };
 }
 

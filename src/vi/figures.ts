@@ -280,10 +280,16 @@ export function ldaTopicsFigure(topicWordMeans: readonly ArrayLike<number>[], vo
         z: topicWordMeans.map((t) => Array.from(t)),
         x: [...vocab],
         y: topicWordMeans.map((_, k) => `topic ${k + 1}`),
-        colorscale: "Blues",
-        colorbar: { title: { text: "probability" } },
+        // White = 0, dark blue = high (Plotly's named "Blues" runs the other way).
+        colorscale: [
+          [0, "#f7fbff"],
+          [0.5, "#6baed6"],
+          [1, "#08306b"],
+        ],
+        zmin: 0,
+        colorbar: { title: { text: "p(word | topic)" } },
       },
     ],
-    layout: { title: { text: title }, xaxis: { title: { text: "word" } }, yaxis: { autorange: "reversed" } },
+    layout: { title: { text: title }, xaxis: { title: { text: "word" } }, yaxis: { title: { text: "fitted topic" }, autorange: "reversed" } },
   };
 }

@@ -75,4 +75,4 @@ export {
   type Mixture1DParams,
   type EmElboRow,
 } from "./emView";
-export { ldaMeanField, ldaElbo, ldaSingleTopicLogEvidence, tinyTopicCorpus, type LdaOptions, type LdaResult } from "./lda";
+export { ldaMeanField, ldaElbo, ldaSingleTopicLogEvidence, tinyTopicCorpus, topicRecovery, type LdaOptions, type LdaResult } from "./lda";

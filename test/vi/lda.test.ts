@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ldaMeanField, ldaElbo, ldaSingleTopicLogEvidence, tinyTopicCorpus } from "../../src/vi/lda";
+import { ldaMeanField, ldaElbo, ldaSingleTopicLogEvidence, tinyTopicCorpus, topicRecovery } from "../../src/vi/lda";
+import { ldaTopicsFigure } from "../../src/vi/figures";
 import { rng } from "../../src/runtime/rng";
 
 describe("mean-field VI for LDA", () => {
@@ -21,15 +22,49 @@ describe("mean-field VI for LDA", () => {
     counts.forEach((c, w) => expect(res.lambda[0][w]).toBeCloseTo(0.2 + c, 12));
     expect(res.elbo).toBeCloseTo(ldaSingleTopicLogEvidence(docs, vocab.length, 0.2), 9);
   });
-  it("recovers the two topics of the tiny corpus", () => {
-    const r = rng(61);
-    const { docs, vocab, topics } = tinyTopicCorpus(r, { docs: 60, length: 40 });
-    const res = ldaMeanField(docs, { K: 2, W: vocab.length, rng: r });
-    // Match each true topic to its closest fitted topic by total variation distance.
-    for (const t of topics) {
-      const tv = Math.min(...res.topicWordMeans.map((b) => 0.5 * b.reduce((a, v, w) => a + Math.abs(v - t[w]), 0)));
-      expect(tv).toBeLessThan(0.1);
-    }
+  it("recovers the two planted topics on 12 corpora (both notebook sizes), keeping the best of 5 starts", () => {
+    // Sampling noise alone: ~450 (30 docs) to ~1,200 (80 docs) words per topic put the
+    // empirical word frequencies ½Σ|p̂ − p| ≈ 0.03–0.05 from the truth; a start stuck in the
+    // mixed local optimum is ≈ 0.2 away. 0.1 separates the two.
+    for (const docs of [30, 80])
+      for (let s = 0; s < 6; s++) {
+        const r = rng(100 + s);
+        const { docs: corpus, vocab, topics } = tinyTopicCorpus(r, { docs, length: 30 });
+        const res = ldaMeanField(corpus, { K: 2, W: vocab.length, rng: r });
+        expect(res.restartElbos).toHaveLength(5);
+        expect(res.elbo).toBe(Math.max(...res.restartElbos));
+        expect(topicRecovery(res.topicWordMeans, topics).distance, `${docs} docs, seed ${100 + s}`).toBeLessThan(0.1);
+      }
+  });
+  it("one start can stop in a mixed local optimum with a lower ELBO; the restarts escape it", () => {
+    // Seed 101, 80 documents: the first random start mixes the topics (found by a search over
+    // seeds, kept as the regression case; 1 start in ~20 does this on this corpus family).
+    const r = rng(101);
+    const { docs, vocab, topics } = tinyTopicCorpus(r, { docs: 80, length: 30 });
+    const one = ldaMeanField(docs, { K: 2, W: vocab.length, rng: r, restarts: 1 });
+    const best = ldaMeanField(docs, { K: 2, W: vocab.length, rng: r, restarts: 5 });
+    expect(one.restartElbos).toHaveLength(1);
+    expect(topicRecovery(one.topicWordMeans, topics).distance).toBeGreaterThan(0.15);
+    expect(topicRecovery(best.topicWordMeans, topics).distance).toBeLessThan(0.1);
+    // The ELBO tells the two optima apart: the mixed one is lower by hundreds of nats.
+    expect(one.elbo).toBeLessThan(best.elbo - 100);
+  });
+  it("topicRecovery matches topics up to relabelling and refuses mismatched shapes", () => {
+    const a = Float64Array.from([0.5, 0.5, 0, 0]);
+    const b = Float64Array.from([0, 0, 0.5, 0.5]);
+    const r = topicRecovery([b, Float64Array.from([0.4, 0.6, 0, 0])], [a, b]);
+    expect(r.match).toEqual([1, 0]);
+    expect(r.distance).toBeCloseTo(0.1, 12);
+    expect(topicRecovery([a, b], [a, b]).distance).toBe(0);
+    expect(topicRecovery([a, a], [a, b]).distance).toBeCloseTo(1, 12);
+    expect(() => topicRecovery([a], [a, b])).toThrow(/as many fitted topics/);
+    expect(() => topicRecovery([a, Float64Array.from([1])], [a, b])).toThrow(/4 word probabilities/);
+  });
+  it("the topic heatmap draws high probability dark (colour scale from white at 0)", () => {
+    const f = ldaTopicsFigure([Float64Array.from([0.9, 0.1])], ["a", "b"]);
+    const scale = (f.data[0] as { colorscale: [number, string][] }).colorscale;
+    const lum = (hex: string) => parseInt(hex.slice(1, 3), 16) + parseInt(hex.slice(3, 5), 16) + parseInt(hex.slice(5, 7), 16);
+    expect(lum(scale[0][1])).toBeGreaterThan(lum(scale[scale.length - 1][1]) + 300);
   });
   it("refuses word ids outside the vocabulary", () => {
     expect(() => ldaMeanField([[0, 5]], { K: 2, W: 3, rng: rng(1) })).toThrow(/outside 0..2/);
