@@ -5,9 +5,11 @@
  * shard k on a replica with its own wasm backend), and because every phase's loss is a mean over
  * the batch,
  *
- *   ∇θ L(batch) = Σ_k (n_k / n) ∇θ L(shard k),      L(batch) = Σ_k (n_k / n) L(shard k)
+ *   ∇θ L(batch) = Σ_k ∇θ [(n_k / n) L(shard k)],      L(batch) = Σ_k (n_k / n) L(shard k)
  *
- * (likewise for every reported term). The sum runs in the fixed order k = 0, 1, …, T − 1, so a
+ * (likewise for every reported term; each shard scales its loss by n_k / n before
+ * backpropagating, so its gradient arrives weighted). The sum runs in the fixed order
+ * k = 0, 1, …, T − 1, so a
  * run is deterministic for a seed and a thread count; it equals the one-thread gradient up to
  * float32 summation order. The optimizer step stays on the main thread (one update, as with one
  * thread), so the replicas hold no optimizer state: before each phase the main thread writes the
@@ -115,7 +117,7 @@ const fail = (e) => String((e && e.stack) || e);
           const out = phase.loss(inputs, ctx);
           termNames = Object.keys(out.terms || {});
           if (termNames.length) termsT = tf.keep(tf.stack(termNames.map((k) => out.terms[k])));
-          return out.loss;
+          return m.scale === 1 ? out.loss : tf.mul(out.loss, m.scale);
         }, vars);
         return { grads: g.grads, value: tf.reshape(g.value, [1]) };
       });
@@ -239,8 +241,11 @@ function dataOf(t: tf.Tensor): Float32Array | Int32Array {
   return typeof be.typedArrayFromHeap === "function" ? be.typedArrayFromHeap(t) : (t.dataSync() as Float32Array | Int32Array);
 }
 
-/** The gradient of one phase on the main thread: grads, the loss and the terms (values). */
-function localGradients(model: Trainable, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): ShardedGradients {
+/**
+ * The gradient of `scale` × one phase's loss on the main thread: grads, the scaled loss and the
+ * scaled terms (values). scale = n_k / n for a shard, 1 for a whole batch.
+ */
+function localGradients(model: Trainable, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext, scale = 1): ShardedGradients {
   const phase = model.phases()[phaseIndex];
   const vars = phase.variables();
   let termNames: string[] = [];
@@ -250,7 +255,7 @@ function localGradients(model: Trainable, phaseIndex: number, inputs: Record<str
       const out = phase.loss(inputs, ctx);
       termNames = Object.keys(out.terms ?? {});
       if (termNames.length) termsT = tf.keep(tf.stack(termNames.map((k) => out.terms![k])));
-      return out.loss;
+      return scale === 1 ? out.loss : (tf.mul(out.loss, scale) as tf.Scalar);
     }, vars);
     return { grads: g.grads, value: tf.reshape(g.value, [1]) };
   });
@@ -258,7 +263,7 @@ function localGradients(model: Trainable, phaseIndex: number, inputs: Record<str
   const termValues = termsT ? Array.from((termsT as tf.Tensor).dataSync()) : [];
   tf.dispose([value, ...(termsT ? [termsT as tf.Tensor] : [])]);
   const terms: Record<string, number> = {};
-  termNames.forEach((k, i) => (terms[k] = termValues[i]));
+  termNames.forEach((k, i) => (terms[k] = termValues[i] * scale));
   return { grads, loss, terms };
 }
 
@@ -428,7 +433,7 @@ export class DataParallel {
         const dst = t.dtype === "int32" ? new Int32Array(r.input, d.byteOffset, d.length) : new Float32Array(r.input, d.byteOffset, d.length);
         dst.set(src.subarray(starts[k] * row, (starts[k] + sizes[k]) * row));
       }
-      return r.run({ type: "step", id, phase: phaseIndex, dirty, inputs: descs, inputBuffer: r.input, ctx: ctxOut }, timeout);
+      return r.run({ type: "step", id, phase: phaseIndex, scale: sizes[k] / n, dirty, inputs: descs, inputBuffer: r.input, ctx: ctxOut }, timeout);
     });
     // 3. The main thread's shard, meanwhile.
     const t0 = performance.now();
@@ -442,7 +447,7 @@ export class DataParallel {
     });
     let local: ShardedGradients;
     try {
-      local = localGradients(this.model, phaseIndex, mine, ctx);
+      local = localGradients(this.model, phaseIndex, mine, ctx, sizes[0] / n);
     } finally {
       tf.dispose(Object.values(mine));
     }
@@ -456,32 +461,31 @@ export class DataParallel {
       this.sent.clear();
       return this.fallBack(`a worker did not compute its shard: ${failed.message}`, phaseIndex, inputs, ctx);
     }
-    // 5. Σ_k (n_k / n) · shard k, in the order k = 0, 1, …
+    // 5. Σ_k shard k's gradient of (n_k / n)·L_k, in the order k = 0, 1, … (each shard scaled
+    //    its loss before backpropagating, so the shard gradients arrive weighted: one add each).
     const phaseVars = this.model.phases()[phaseIndex].variables();
     const grads = tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
       for (const v of phaseVars) {
         const i = this.union.indexOf(v);
         const info = this.vars[i];
-        let acc: tf.Tensor | null = local.grads[v.name] ? tf.mul(local.grads[v.name], sizes[0] / n) : null;
+        let acc: tf.Tensor | null = local.grads[v.name] ?? null;
         replies.forEach((m, j) => {
           if (!m || !m.present!.includes(i)) return;
           const part = tf.tensor(new Float32Array(this.replicas[j].grads, info.offset * 4, info.length), info.shape, "float32");
-          const term = tf.mul(part, sizes[j + 1] / n);
-          acc = acc ? tf.add(acc, term) : term;
+          acc = acc ? tf.add(acc, part) : part;
         });
         if (acc) out[v.name] = acc;
       }
       return out;
     });
     tf.dispose(Object.values(local.grads));
-    let loss = local.loss * (sizes[0] / n);
-    const terms: Record<string, number> = {};
-    for (const [k, v] of Object.entries(local.terms)) terms[k] = v * (sizes[0] / n);
+    let loss = local.loss;
+    const terms: Record<string, number> = { ...local.terms };
     replies.forEach((m, j) => {
       if (!m) return;
       const wk = sizes[j + 1] / n;
-      loss += m.loss! * wk;
+      loss += m.loss!;
       m.termNames!.forEach((k, t) => (terms[k] = (terms[k] ?? 0) + m.termValues![t] * wk));
     });
     return { grads, loss, terms };
