@@ -34,3 +34,4 @@ export * from "./text";
 export * from "./kernels";
 export * from "./em";
 export * from "./models/pixelcnn";
+export * from "./models/vqvae";

@@ -1,0 +1,226 @@
+/**
+ * VQ-VAE recipes (architecture, data, seed, training) and their checkpoints, so that notebooks
+ * 09 and 11, `npx tsx scripts/train-vqvae-checkpoint.ts` and the benchmark build the same
+ * models, and a shipped checkpoint under checkpoints/<name>/ stands in for training.
+ *
+ * All train on `mnistSplitForVae(0)` (embedded MNIST, 90/10 stratified, seed 0: the split
+ * every notebook shares), grey values in [0, 1].
+ *
+ * loadOrTrainVqVae: in smoke mode trains a few batches (nothing saved); otherwise loads
+ * checkpoints/<name> unless LATENTLAB_RETRAIN=1, and trains and saves when it is missing.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../runtime/rng";
+import { isSmoke } from "../../runtime/env";
+import { initBackend } from "../../runtime/backend";
+import { loadWeights, saveWeights } from "../../io/weights";
+import type { EpochRecord } from "../../train";
+import { checkpointDir, mnistSplitForVae } from "../recipes";
+import { VqVae, VqVaeConfig } from "./model";
+import { trainVqVae } from "./train";
+import { evaluateVqVae, pixelVariance } from "./codes";
+
+export interface VqVaeRecipe {
+  name: string;
+  /** The config; dataVariance is filled in from the training pixels. */
+  config: Partial<VqVaeConfig>;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** What it is for (shown in provenance and the checkpoints README). */
+  purpose: string;
+}
+
+const KERAS = { channels: [32, 64] as [number, number], latentDim: 16, beta: 0.25 };
+const LIGHT = { channels: [16, 32] as [number, number], latentDim: 16, beta: 0.25 };
+
+function recipe(name: string, config: Partial<VqVaeConfig>, epochs: number, purpose: string): VqVaeRecipe {
+  return { name, config, seed: 0, epochs, batchSize: 128, learningRate: 1e-3, purpose };
+}
+
+/** Rate–distortion sweep sizes (the light network, K-means init, dead-code restarts). */
+export const VQVAE_SWEEP_K = [16, 32, 64, 128, 256, 512];
+
+export const VQVAE_RECIPES: Record<string, VqVaeRecipe> = {
+  "vqvae-mnist": recipe("vqvae-mnist", { ...KERAS, numCodes: 128, init: "kmeans", restartDeadCodes: true, codebookLearning: "loss" }, 12,
+    "the default: keras-io's network and K = 128, with K-means initialization and dead-code restarts (notebooks 09, 11)"),
+  "vqvae-keras-io": recipe("vqvae-keras-io", { ...KERAS, numCodes: 128, init: "uniform", restartDeadCodes: false, codebookLearning: "loss" }, 12,
+    "keras-io's configuration as published (random codebook, no restarts): the codebook-collapse baseline"),
+  ...Object.fromEntries(VQVAE_SWEEP_K.map((K) => [`vqvae-sweep-k${K}`, recipe(`vqvae-sweep-k${K}`, { ...LIGHT, numCodes: K, init: "kmeans", restartDeadCodes: true }, 4, `rate–distortion sweep, K = ${K} (light network 16→32, 4 epochs)`)])),
+  "vqvae-ablation-uniform": recipe("vqvae-ablation-uniform", { ...LIGHT, numCodes: 128, init: "uniform", restartDeadCodes: false }, 4, "codebook usage ablation: random codebook, no restarts"),
+  "vqvae-ablation-kmeans": recipe("vqvae-ablation-kmeans", { ...LIGHT, numCodes: 128, init: "kmeans", restartDeadCodes: false }, 4, "codebook usage ablation: K-means initialization, no restarts"),
+  "vqvae-ablation-ema": recipe("vqvae-ablation-ema", { ...LIGHT, numCodes: 128, init: "kmeans", restartDeadCodes: true, codebookLearning: "ema" }, 4, "EMA codebook (γ = 0.99) with K-means init and restarts, against vqvae-sweep-k128 (loss-based)"),
+};
+
+function resolveRecipe(r: string | VqVaeRecipe | undefined, where: string): VqVaeRecipe {
+  if (r === undefined) return VQVAE_RECIPES["vqvae-mnist"];
+  if (typeof r === "string") {
+    const found = VQVAE_RECIPES[r];
+    if (!found) throw new RangeError(`${where}: no VQ-VAE recipe "${r}"; known: ${Object.keys(VQVAE_RECIPES).join(", ")}.`);
+    return found;
+  }
+  if (r === null || typeof r !== "object" || typeof r.name !== "string") throw new TypeError(`${where}: recipe must be a name or a VqVaeRecipe.`);
+  return r;
+}
+
+export interface VqVaeCheckpointInfo {
+  config: VqVaeConfig;
+  provenance: Record<string, unknown>;
+}
+
+/** Write the weights (model.json + weights.bin) and vqvae.json (config and provenance). */
+export async function saveVqVae(model: VqVae, dir: string, provenance: Record<string, unknown> = {}): Promise<void> {
+  const info: VqVaeCheckpointInfo = { config: model.config, provenance };
+  fs.mkdirSync(dir, { recursive: true });
+  const w = model.weights();
+  try {
+    await saveWeights(w, dir, { vqvae: info });
+  } finally {
+    tf.dispose(Object.values(w));
+  }
+  fs.writeFileSync(path.join(dir, "vqvae.json"), JSON.stringify(info, null, 1) + "\n");
+}
+
+export function hasVqVaeCheckpoint(dir: string): boolean {
+  return fs.existsSync(path.join(dir, "vqvae.json")) && fs.existsSync(path.join(dir, "model.json"));
+}
+
+/** Config and provenance of a checkpoint, without loading weights. */
+export function readVqVaeCheckpointInfo(dir: string): VqVaeCheckpointInfo {
+  const p = path.join(dir, "vqvae.json");
+  if (!fs.existsSync(p)) throw new Error(`No VQ-VAE checkpoint in ${dir} (vqvae.json is missing). Train it (npx tsx scripts/train-vqvae-checkpoint.ts) or check the path.`);
+  return JSON.parse(fs.readFileSync(p, "utf8")) as VqVaeCheckpointInfo;
+}
+
+/**
+ * Load a checkpoint written by saveVqVae. `expect.numCodes`: the K the caller's code maps use;
+ * a checkpoint with another K is refused (its codes would mean other things).
+ */
+export async function loadVqVae(dir: string, expect: { numCodes?: number } = {}): Promise<{ model: VqVae; info: VqVaeCheckpointInfo }> {
+  await initBackend();
+  const info = readVqVaeCheckpointInfo(dir);
+  if (expect.numCodes !== undefined && info.config.numCodes !== expect.numCodes) {
+    throw new RangeError(
+      `loadVqVae: the checkpoint in ${dir} has K = ${info.config.numCodes} codes but K = ${expect.numCodes} was expected; ` +
+        `code maps of one K mean nothing to a model of another. Load the checkpoint made with K = ${expect.numCodes}, or retrain.`,
+    );
+  }
+  const model = new VqVae(info.config, new Rng(0));
+  const { weights } = await loadWeights(dir);
+  try {
+    model.setWeights(weights);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`Loading the VQ-VAE checkpoint in ${dir} failed: ${(e as Error).message}`);
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+  return { model, info };
+}
+
+export interface LoadOrTrainVqVaeOptions {
+  /** A name from VQVAE_RECIPES (default "vqvae-mnist") or a recipe. */
+  recipe?: string | VqVaeRecipe;
+  /** Train even if a checkpoint exists (as LATENTLAB_RETRAIN=1). */
+  force?: boolean;
+  /** Override the recipe's epochs. */
+  epochs?: number;
+  /** Save after training in full mode (default true). */
+  save?: boolean;
+  signal?: AbortSignal;
+  showProgress?: boolean;
+}
+
+export interface LoadOrTrainVqVaeResult {
+  model: VqVae;
+  source: "checkpoint" | "trained";
+  provenance: Record<string, unknown>;
+  /** Per-epoch records of the training (from the provenance when loaded). */
+  history: EpochRecord[];
+}
+
+function loadavg(): number[] {
+  return os.loadavg().map((v) => Math.round(v * 100) / 100);
+}
+
+/**
+ * The VQ-VAE of a recipe: checkpoints/<name> when present (full mode, no LATENTLAB_RETRAIN,
+ * not `force`), else trained on mnistSplitForVae(0)'s training digits and saved (full mode).
+ * Smoke mode trains 1 epoch of 4 batches and saves nothing.
+ */
+export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Promise<LoadOrTrainVqVaeResult> {
+  if (opts === null || typeof opts !== "object") throw new TypeError("loadOrTrainVqVae: options must be an object, e.g. { recipe: \"vqvae-mnist\" }.");
+  const rec = resolveRecipe(opts.recipe, "loadOrTrainVqVae");
+  await initBackend();
+  const dir = checkpointDir(rec.name);
+  const retrain = opts.force || (process.env.LATENTLAB_RETRAIN ?? "") === "1";
+  if (!isSmoke() && !retrain && hasVqVaeCheckpoint(dir)) {
+    const { model, info } = await loadVqVae(dir, rec.config.numCodes !== undefined ? { numCodes: rec.config.numCodes } : {});
+    const p = info.provenance;
+    console.log(
+      `Loaded checkpoint ${rec.name} (K = ${model.numCodes}, ${p.epochs ?? "?"} epochs, seed ${p.seed ?? "?"}; made by: ${p.command ?? "?"}; ` +
+        `scores: ${JSON.stringify(p.scores ?? {})}). Set LATENTLAB_RETRAIN=1 to train it again.`,
+    );
+    return { model, source: "checkpoint", provenance: p, history: (p.history as EpochRecord[]) ?? [] };
+  }
+  const split = mnistSplitForVae(0);
+  const train = split.train.images;
+  const test = split.test.images;
+  const config = { ...rec.config, dataVariance: pixelVariance(train) };
+  const model = new VqVae(config, new Rng(rec.seed).fork());
+  const smoke = isSmoke();
+  const epochs = opts.epochs ?? (smoke ? 1 : rec.epochs);
+  const load0 = loadavg();
+  const t0 = Date.now();
+  const res = await trainVqVae(model, train, {
+    epochs,
+    batchSize: rec.batchSize,
+    learningRate: rec.learningRate,
+    rng: new Rng(rec.seed + 1),
+    signal: opts.signal,
+    showProgress: opts.showProgress,
+    maxBatchesPerEpoch: smoke ? 4 : undefined,
+    kMeansImages: smoke ? 100 : 1000,
+    label: rec.name,
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  const evTest = evaluateVqVae(model, smoke ? test.subarray(0, 200 * 784) : test);
+  const evTrain = evaluateVqVae(model, smoke ? train.subarray(0, 200 * 784) : train.subarray(0, 2000 * 784));
+  const provenance: Record<string, unknown> = {
+    name: rec.name,
+    purpose: rec.purpose,
+    command: `npx tsx scripts/train-vqvae-checkpoint.ts ${rec.name}  (or loadOrTrainVqVae with LATENTLAB_RETRAIN=1)`,
+    seed: rec.seed,
+    epochs,
+    batchSize: rec.batchSize,
+    learningRate: rec.learningRate,
+    data: split.description,
+    trainImages: train.length / 784,
+    testImages: test.length / 784,
+    scores: {
+      testMse: evTest.mse,
+      testMseOverVariance: evTest.mseOverVariance,
+      testCodesUsed: evTest.codesUsed,
+      testPerplexity: evTest.perplexity,
+      trainMse: evTrain.mse,
+      trainMseOverVariance: evTrain.mseOverVariance,
+      trainImagesScored: evTrain.images,
+    },
+    trainSeconds: seconds,
+    kMeansInitSeconds: res.initSeconds,
+    examplesPerSec: res.examplesPerSec,
+    backend: tf.getBackend(),
+    loadAverage: { start: load0, end: loadavg(), cores: os.cpus().length },
+    history: res.history,
+    date: new Date().toISOString(),
+  };
+  if (!smoke && opts.save !== false) {
+    await saveVqVae(model, dir, provenance);
+    console.log(`Trained ${rec.name} in ${seconds.toFixed(0)} s and saved it to ${dir}.`);
+  }
+  return { model, source: "trained", provenance, history: res.history };
+}
