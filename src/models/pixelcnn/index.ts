@@ -6,3 +6,4 @@ export * from "./trainable";
 export * from "./checkpoint";
 export * from "./recipes";
 export * from "./receptiveField";
+export * from "./figures";
