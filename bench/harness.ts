@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import * as readline from "readline";
 
 /** One timed repetition of one implementation. */
@@ -71,6 +72,27 @@ export class Skip extends Error {
     super(reason);
     this.name = "Skip";
   }
+}
+
+/**
+ * Write several files so that each is replaced only by a complete new version: every file is
+ * written beside its final name first (`.<name>.new`), then all are renamed into place. A
+ * failure while writing leaves every old file as it was.
+ */
+export function replaceFiles(files: Record<string, string>): void {
+  const staged: Array<[string, string]> = [];
+  try {
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.new`);
+      staged.push([tmp, file]);
+      fs.writeFileSync(tmp, text);
+    }
+  } catch (e) {
+    for (const [tmp] of staged) fs.rmSync(tmp, { force: true });
+    throw new Error(`Cannot write the bench results (${(e as Error).message}); the previous results are unchanged.`);
+  }
+  for (const [tmp, file] of staged) fs.renameSync(tmp, file);
 }
 
 export function median(xs: number[]): number {
@@ -183,7 +205,11 @@ export class PythonPeer {
   private async next(): Promise<Record<string, unknown>> {
     const r = await this.lines!.next();
     if (r.done) throw new Error(`peer ${this.script} exited: ${this.stderr.trim()}`);
-    return JSON.parse(r.value) as Record<string, unknown>;
+    try {
+      return JSON.parse(r.value) as Record<string, unknown>;
+    } catch {
+      throw new Error(`peer ${this.script} answered a line that is not JSON: ${JSON.stringify(r.value.slice(0, 200))} (it must print one JSON object per line; its stderr: ${this.stderr.trim().slice(-500)})`);
+    }
   }
 
   async request(msg: Record<string, unknown>): Promise<Record<string, unknown>> {

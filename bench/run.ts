@@ -12,17 +12,26 @@
  *   --only a,b    run only the implementations whose name contains one of these (and the reference)
  *   --full        include the opt-in workloads (notebooks-full: minutes)
  *   --list        list the workloads
+ *   --workloads-dir DIR  load the workloads from DIR instead of bench/workloads (tests)
+ *   --results-dir DIR    write results there instead of build/bench (tests)
+ *
+ * Bad arguments are errors before anything runs (`--reps abc`, `--reps 0`, a mistyped flag,
+ * an unknown workload), exit code 2. Results are written beside the previous ones and replace
+ * them only when the run succeeded (no implementation failed, at least one measured): a failed
+ * run leaves build/bench/results.{json,md} as they were, writes its own rows to
+ * results.failed.{json,md}, and exits 1.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { type Implementation, type Measurement, type Workload, Skip, median, nodePeakRssMB, liveTensors } from "./harness";
+import { type Implementation, type Measurement, type Workload, Skip, median, nodePeakRssMB, liveTensors, replaceFiles } from "./harness";
+import { closestName, InputError } from "../src/runtime/validate";
+import { isMainScript } from "../kernel/cli";
 import type { Roofline } from "./roofline";
 import type { BackendName } from "../src/runtime/backend";
 
-function loadRegistry(): Workload[] {
-  const dir = path.join(__dirname, "workloads");
+function loadRegistry(dir = path.join(__dirname, "workloads")): Workload[] {
   const out: Workload[] = [];
   for (const f of fs.readdirSync(dir).sort()) {
     if (!/\.ts$/.test(f) || f.startsWith("_")) continue;
@@ -205,7 +214,7 @@ function table(rows: Row[], reference: string): string {
 }
 
 /** Run workload `name` in a fresh child process (this script, `--child`); its result from a temp file. */
-async function runInChild(name: string, reps: number | null, only: string[] | null): Promise<WorkloadResult> {
+async function runInChild(name: string, reps: number | null, only: string[] | null, workloadsDir: string | null): Promise<WorkloadResult> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-bench-")), "result.json");
   const args = [
     ...process.execArgv,
@@ -217,6 +226,7 @@ async function runInChild(name: string, reps: number | null, only: string[] | nu
     out,
     ...(reps !== null ? ["--reps", String(reps)] : []),
     ...(only ? ["--only", only.join(",")] : []),
+    ...(workloadsDir ? ["--workloads-dir", workloadsDir] : []),
   ];
   const code = await new Promise<number | null>((resolve) => {
     const p = spawn(process.execPath, args, { stdio: "inherit" });
@@ -228,23 +238,99 @@ async function runInChild(name: string, reps: number | null, only: string[] | nu
   return res;
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let reps: number | null = null;
-  let only: string[] | null = null;
-  let child: string | null = null;
-  let childOut = "";
-  const flags = new Set<string>();
-  const names: string[] = [];
+const USAGE = `usage: npm run bench [-- <workload names>] [--reps N] [--only a,b] [--full] [--in-process] [--list]
+  --reps N      repetitions of every implementation (a positive integer)
+  --only a,b    only the implementations whose name contains one of these (and the reference)
+  --full        include the opt-in workloads (the full notebook suite)
+  --in-process  run the workloads in this process (debugging)
+  --list        list the workloads`;
+
+/** Flags that take no value; workloads may add opt-in flags (e.g. --full). */
+const BARE_FLAGS = ["--full", "--in-process", "--list", "--help"];
+const VALUE_FLAGS = ["--reps", "--only", "--child", "--out", "--workloads-dir", "--results-dir"];
+
+export interface BenchArgs {
+  reps: number | null;
+  only: string[] | null;
+  child: string | null;
+  childOut: string;
+  workloadsDir: string | null;
+  resultsDir: string | null;
+  flags: Set<string>;
+  names: string[];
+}
+
+/**
+ * Parse the command line strictly: `--reps` must be a positive integer, every flag must be
+ * known (`optInFlags`: the workloads' own, e.g. --full), every value flag needs its value.
+ * Errors are InputErrors that say what to type instead.
+ */
+export function parseBenchArgs(args: string[], optInFlags: string[] = ["--full"]): BenchArgs {
+  const out: BenchArgs = { reps: null, only: null, child: null, childOut: "", workloadsDir: null, resultsDir: null, flags: new Set(), names: [] };
+  const known = [...BARE_FLAGS, ...VALUE_FLAGS, ...optInFlags];
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--reps") reps = Number(args[++i]);
-    else if (args[i] === "--only") only = (args[++i] ?? "").split(",").filter(Boolean);
-    else if (args[i] === "--child") child = args[++i];
-    else if (args[i] === "--out") childOut = args[++i];
-    else if (args[i].startsWith("--")) flags.add(args[i]);
-    else names.push(args[i]);
+    let a = args[i];
+    let inline: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      inline = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    if (!a.startsWith("-")) {
+      out.names.push(a);
+      continue;
+    }
+    if (!known.includes(a)) {
+      const near = closestName(a, known);
+      throw new InputError(`npm run bench: unknown option ${a}.${near ? ` Did you mean ${near}?` : ""}\n${USAGE}`, "npm run bench");
+    }
+    if (VALUE_FLAGS.includes(a)) {
+      const v = inline ?? args[++i];
+      if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new InputError(`npm run bench: ${a} needs a value.\n${USAGE}`, "npm run bench");
+      if (a === "--reps") {
+        const n = Number(v);
+        if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1) {
+          throw new InputError(`npm run bench: --reps must be a positive integer (repetitions per implementation), got "${v}". Example: --reps 3.`, "npm run bench: --reps");
+        }
+        out.reps = n;
+      } else if (a === "--only") {
+        out.only = v.split(",").map((x) => x.trim()).filter(Boolean);
+        if (out.only.length === 0) throw new InputError(`npm run bench: --only needs implementation names, e.g. --only latentlab,sklearn.`, "npm run bench: --only");
+      } else if (a === "--child") out.child = v;
+      else if (a === "--out") out.childOut = v;
+      else if (a === "--results-dir") out.resultsDir = path.resolve(v);
+      else out.workloadsDir = path.resolve(v);
+    } else {
+      if (inline !== undefined) throw new InputError(`npm run bench: ${a} takes no value (got ${a}=${inline}).`, "npm run bench");
+      out.flags.add(a);
+    }
   }
-  const registry = loadRegistry();
+  return out;
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  // Syntax first (before the workloads load): a bad --reps fails at once.
+  let parsed: BenchArgs;
+  try {
+    parsed = parseBenchArgs(args, ["--full", ...args.filter((a) => a.startsWith("--") && !a.includes("="))]);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  if (parsed.flags.has("--help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const registry = loadRegistry(parsed.workloadsDir ?? undefined);
+  try {
+    // Now with the workloads' real opt-in flags: a mistyped flag is an error.
+    parsed = parseBenchArgs(args, [...new Set(registry.map((w) => w.optIn).filter((f): f is string => !!f))]);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const { reps, only, child, childOut, flags, names, workloadsDir } = parsed;
   if (child !== null) {
     const w = registry.find((x) => x.name === child);
     if (!w) throw new Error(`--child: no workload ${child}`);
@@ -255,10 +341,13 @@ async function main(): Promise<void> {
   }
   if (flags.has("--list")) {
     for (const w of registry) console.log(`${w.name}${w.optIn ? ` (only with ${w.optIn} or by name)` : ""}: ${w.description}`);
-    return;
+    return 0;
   }
   const unknown = names.filter((n) => !registry.some((w) => w.name === n));
-  if (unknown.length) throw new Error(`Unknown workload(s) ${unknown.join(", ")}; known: ${registry.map((w) => w.name).join(", ")}.`);
+  if (unknown.length) {
+    console.error(`npm run bench: unknown workload(s) ${unknown.join(", ")}; known: ${registry.map((w) => w.name).join(", ")} (npm run bench -- --list).`);
+    return 2;
+  }
   const chosen = names.length ? registry.filter((w) => names.includes(w.name)) : registry.filter((w) => !w.optIn || flags.has(w.optIn));
   const loadAtStart = os.loadavg();
   const started = new Date();
@@ -273,7 +362,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     let res: WorkloadResult;
     try {
-      res = flags.has("--in-process") ? await runWorkload(w, reps, only) : await runInChild(w.name, reps, only);
+      res = flags.has("--in-process") ? await runWorkload(w, reps, only) : await runInChild(w.name, reps, only, workloadsDir);
     } catch (e) {
       console.log(`  ${w.name}: failed — ${(e as Error).message}`);
       res = { rows: [{ workload: w.name, implementation: "(all)", backend: "", status: "failed", reason: (e as Error).message, repetitions: 0 }], rooflines: {}, notes: w.notes ?? [], loadAverageBefore: [] };
@@ -290,19 +379,38 @@ async function main(): Promise<void> {
     perWorkload[w.name] = { rooflines: res.rooflines, notes: res.notes, childPeakRssMB: res.childPeakRssMB, loadAverageBefore: res.loadAverageBefore, reference: w.reference, seconds };
     all.push(...res.rows);
   }
-  const outDir = path.join(__dirname, "..", "build", "bench");
-  fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, "results.json");
+  const outDir = parsed.resultsDir ?? path.join(__dirname, "..", "build", "bench");
   const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg() };
-  fs.writeFileSync(file, JSON.stringify({ date: started.toISOString(), command, machine, workloads: perWorkload, results: all }, null, 2));
-  fs.writeFileSync(
-    path.join(outDir, "results.md"),
-    `${started.toISOString()} — \`${command}\` — ${machine.cpus} × ${machine.model}, node ${machine.node}, load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n\n${tables.join("\n\n")}\n`,
-  );
+  const json = JSON.stringify({ date: started.toISOString(), command, machine, workloads: perWorkload, results: all }, null, 2);
+  const md = `${started.toISOString()} — \`${command}\` — ${machine.cpus} × ${machine.model}, node ${machine.node}, load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n\n${tables.join("\n\n")}\n`;
+  const failed = all.filter((r) => r.status === "failed");
+  const measured = all.filter((r) => r.status === "ok" && r.medianMs !== undefined);
+  if (failed.length > 0 || measured.length === 0) {
+    // Keep the last good results; this run's rows go beside them for inspection.
+    replaceFiles({ [path.join(outDir, "results.failed.json")]: json, [path.join(outDir, "results.failed.md")]: md });
+    const why = failed.length > 0 ? `${failed.length} implementation(s) failed: ${failed.map((r) => `${r.workload}/${r.implementation}`).join(", ")}` : "nothing was measured";
+    console.error(
+      `\nbench run failed (${why}); ${path.relative(process.cwd(), path.join(outDir, "results.json"))} was left as it was. ` +
+        `This run's rows: ${path.relative(process.cwd(), path.join(outDir, "results.failed.json"))}.`,
+    );
+    return 1;
+  }
+  const file = path.join(outDir, "results.json");
+  replaceFiles({ [file]: json, [path.join(outDir, "results.md")]: md });
+  fs.rmSync(path.join(outDir, "results.failed.json"), { force: true });
+  fs.rmSync(path.join(outDir, "results.failed.md"), { force: true });
   console.log(`\nwrote ${path.relative(process.cwd(), file)} and results.md (load average at end ${machine.loadAverageAtEnd.map((x) => x.toFixed(2)).join(" ")})`);
+  return 0;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (isMainScript(__filename)) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
