@@ -107,6 +107,29 @@ function acquireBuildLock(quiet) {
   }
 }
 
+/**
+ * Remove the build lock if process `pid` holds it and is gone (a kernel killed while it was
+ * rebuilding lib/: the runner calls this when it reaps such a kernel, so no stale lock is left).
+ */
+function releaseLockOf(pid) {
+  if (!pid) return false;
+  let holder = 0;
+  try {
+    holder = Number(fs.readFileSync(path.join(LOCK, "pid"), "utf8"));
+  } catch {
+    return false;
+  }
+  if (holder !== pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false; // still alive
+  } catch (e) {
+    if (e.code !== "ESRCH") return false;
+  }
+  fs.rmSync(LOCK, { recursive: true, force: true });
+  return true;
+}
+
 function safeMtime(p) {
   try {
     return fs.statSync(p).mtimeMs;
@@ -139,7 +162,7 @@ function build(quiet) {
   return { built: true, ok: true, message };
 }
 
-module.exports = { ensureFresh, isStale, ensureSelfLink, ROOT };
+module.exports = { ensureFresh, isStale, ensureSelfLink, releaseLockOf, LOCK, ROOT };
 
 if (require.main === module) {
   const res = ensureFresh({ force: process.argv.includes("--force") });

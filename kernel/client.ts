@@ -5,6 +5,13 @@
  * iopub). The kernel is started from its kernelspec (kernel.json) with a fresh connection file
  * (loopback, free random ports, random HMAC-SHA256 key), in its own process group, and is
  * always killed when the client shuts down, errors, or the Node process exits.
+ *
+ * Nothing is left behind: every process the kernel starts carries LATENTLAB_KERNEL_ID in its
+ * environment; when the kernel ends (shut down, died, killed), its whole process group is
+ * killed even if the kernel itself is already gone, and so is every process still carrying
+ * its id (a cell's child that left the group with `detached: true`). A small reaper process
+ * (kernel/reaper.js) does the same, and deletes the connection file with its HMAC key, if this
+ * process is killed outright (SIGKILL) and cannot clean up itself.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -14,6 +21,17 @@ import * as path from "path";
 import { randomUUID } from "crypto";
 import * as zmq from "zeromq";
 import { deserialize, JupyterMessage, makeHeader, newKey, serialize } from "./protocol";
+
+// kernel/build-lib.js (plain JavaScript): drop a build lock left by a kernel that was killed mid-build.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { releaseLockOf } = require("./build-lib") as { releaseLockOf: (pid: number | undefined) => void };
+function releaseBuildLockOf(pid: number | undefined): void {
+  try {
+    releaseLockOf(pid);
+  } catch {
+    /* best effort */
+  }
+}
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const KERNEL_NAME = "latentlab";
@@ -82,24 +100,67 @@ export async function freePorts(n: number): Promise<number[]> {
 
 // ---- never leave a kernel behind -------------------------------------------------------------
 
-const liveKernels = new Set<ChildProcess>();
+const liveKernels = new Set<KernelClient>();
 let exitHooksInstalled = false;
 
+/**
+ * Signal the kernel's whole process group. The group outlives its leader: a kernel that exited
+ * or was killed leaves its children in the group, so the group is signalled even then (the
+ * group id stays reserved while any member lives, so it cannot name someone else's processes).
+ */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid, signal); // the kernel's whole process group (it is the leader)
+    process.kill(-child.pid, signal);
   } catch {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill(signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+/** Pids of live processes whose environment carries `LATENTLAB_KERNEL_ID=<id>` (Linux; [] elsewhere). */
+export function processesOfKernel(id: string): number[] {
+  if (process.platform !== "linux") return [];
+  const needle = Buffer.from(`\0LATENTLAB_KERNEL_ID=${id}\0`);
+  const first = Buffer.from(`LATENTLAB_KERNEL_ID=${id}\0`);
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const d of entries) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
-      child.kill(signal);
+      const env = fs.readFileSync(`/proc/${d}/environ`);
+      if (env.includes(needle) || env.subarray(0, first.length).equals(first)) out.push(Number(d));
     } catch {
-      /* already gone */
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/** SIGKILL the kernel's process group and every process that carries its id. Synchronous. */
+function reapKernel(child: ChildProcess, id: string): void {
+  killGroup(child, "SIGKILL");
+  for (const pid of processesOfKernel(id)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
     }
   }
 }
 
 function onProcessExit(): void {
-  for (const k of liveKernels) killGroup(k, "SIGKILL");
+  for (const k of liveKernels) k.reapNow();
 }
 
 function onFatalSignal(sig: NodeJS.Signals): void {
@@ -112,7 +173,7 @@ const onSigterm = () => onFatalSignal("SIGTERM");
 const onSighup = () => onFatalSignal("SIGHUP");
 
 /** Installed while at least one kernel runs, removed after: importing this module has no side effects. */
-function trackKernel(child: ChildProcess): void {
+function trackKernel(child: KernelClient): void {
   liveKernels.add(child);
   if (!exitHooksInstalled) {
     exitHooksInstalled = true;
@@ -123,7 +184,7 @@ function trackKernel(child: ChildProcess): void {
   }
 }
 
-function untrackKernel(child: ChildProcess): void {
+function untrackKernel(child: KernelClient): void {
   liveKernels.delete(child);
   if (liveKernels.size === 0 && exitHooksInstalled) {
     exitHooksInstalled = false;
@@ -155,6 +216,11 @@ export interface ExecuteOutcome {
   stderr: string;
   /** A one-line explanation when status is not "ok". */
   message?: string;
+  /**
+   * Set when the kernel's final `status: idle` never came within the grace period after its
+   * execute_reply: the kernel dropped IOPub messages, so some of the cell's output may be lost.
+   */
+  outputLost?: string;
   seconds: number;
 }
 
@@ -162,6 +228,12 @@ export interface ExecuteOptions {
   /** Per-request timeout in seconds (default: none). On timeout: SIGINT, wait `graceSeconds`, kill. */
   timeoutSeconds?: number;
   graceSeconds?: number;
+  /**
+   * Seconds to wait for the final `status: idle` once execute_reply has arrived (default 2).
+   * The idle is the last message of a cell; if the kernel dropped it the cell still ends, with
+   * `outputLost` set, instead of hanging until the timeout.
+   */
+  idleGraceSeconds?: number;
   /** Called for each IOPub output message as it arrives. */
   onMessage?: (msg: IopubMessage) => void;
 }
@@ -175,6 +247,15 @@ export interface StartOptions {
   startTimeoutSeconds?: number;
   /** Receives the kernel process's own stdout/stderr (outside cell execution). */
   onLog?: (text: string) => void;
+  /**
+   * Receives IOPub messages that belong to no running request (e.g. output a cell's timer or
+   * promise wrote after the cell finished, which the kernel sends under that cell's header).
+   */
+  onStray?: (msg: IopubMessage) => void;
+  /** Start kernel/reaper.js to clean up if this process is killed outright (default true). */
+  reaper?: boolean;
+  /** Aborting kills the starting kernel (and its lib/ rebuild): start() then rejects. */
+  signal?: AbortSignal;
 }
 
 interface Pending {
@@ -210,13 +291,20 @@ export class KernelClient {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exitWaiters = new Set<() => void>();
+  /** The id every process of this kernel carries in its environment (LATENTLAB_KERNEL_ID). */
+  readonly kernelId: string;
+  private reaper: ChildProcess | null = null;
+  /** Receives IOPub messages of no pending request (see StartOptions.onStray). */
+  onStray?: (msg: IopubMessage) => void;
 
   private constructor(
     readonly child: ChildProcess,
     readonly connection: ConnectionInfo,
     readonly connectionFile: string,
+    kernelId: string,
     onLog?: (text: string) => void,
   ) {
+    this.kernelId = kernelId;
     const keepTail = (b: Buffer) => {
       const t = b.toString("utf8");
       this.logTail = (this.logTail + t).slice(-4000);
@@ -227,7 +315,10 @@ export class KernelClient {
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         this.exitInfo = { code, signal };
-        untrackKernel(child);
+        // The kernel is gone; whatever it started goes with it (its group, its id).
+        reapKernel(child, this.kernelId);
+        releaseBuildLockOf(child.pid);
+        untrackKernel(this);
         for (const w of this.exitWaiters) w();
         resolve({ code, signal });
       });
@@ -236,6 +327,16 @@ export class KernelClient {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Kill the kernel, its group and everything carrying its id, and delete the connection file, now (synchronous: safe in an exit handler). */
+  reapNow(): void {
+    reapKernel(this.child, this.kernelId);
+    try {
+      fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
   }
 
   /** The last ~4000 characters the kernel process printed outside of cells (build messages, crashes). */
@@ -280,14 +381,24 @@ export class KernelClient {
     for (const [k, v] of Object.entries({ ...process.env, ...spec.env, ...opts.env })) if (v !== undefined) env[k] = v;
     // The kernel exits by itself if this process disappears without cleaning up (kernel/launch.js).
     env.LATENTLAB_PARENT_PID = String(process.pid);
-    const child = spawn(argv[0], argv.slice(1), {
+    const kernelId = randomUUID();
+    env.LATENTLAB_KERNEL_ID = kernelId;
+    // A node kernel also loads kernel/cell-guard.js: faults raised later by a cell's timers or
+    // promises are reported against the cell that started them.
+    const isNode = path.basename(argv[0]).replace(/\.exe$/i, "") === "node" || argv[0] === process.execPath;
+    const args = isNode ? ["--require", path.join(PROJECT_ROOT, "kernel", "cell-guard.js"), ...argv.slice(1)] : argv.slice(1);
+    const child = spawn(argv[0], args, {
       cwd: opts.cwd ?? path.join(PROJECT_ROOT, "notebooks"),
       env,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true, // own process group: killed as a group, and not hit by the terminal's Ctrl-C
     });
-    trackKernel(child);
-    const client = new KernelClient(child, connection, connectionFile, opts.onLog);
+    const client = new KernelClient(child, connection, connectionFile, kernelId, opts.onLog);
+    client.onStray = opts.onStray;
+    trackKernel(client);
+    if (opts.reaper ?? true) client.startReaper();
+    const onAbort = () => void client.shutdown({ graceful: false });
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     const spawnError = new Promise<never>((_, reject) => child.once("error", (e) => reject(e)));
     spawnError.catch(() => {});
     try {
@@ -296,8 +407,38 @@ export class KernelClient {
     } catch (e) {
       await client.shutdown({ graceful: false });
       throw e;
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
     }
     return client;
+  }
+
+  /** kernel/reaper.js: cleans up after this process if it is killed without a chance to. */
+  private startReaper(): void {
+    if (this.child.pid === undefined || process.platform === "win32") return;
+    try {
+      const r = spawn(
+        process.execPath,
+        [path.join(PROJECT_ROOT, "kernel", "reaper.js"), String(process.pid), String(this.child.pid), this.kernelId, path.dirname(this.connectionFile)],
+        { stdio: "ignore", detached: true, env: { PATH: process.env.PATH ?? "" } },
+      );
+      r.on("error", () => {});
+      r.unref();
+      this.reaper = r;
+    } catch {
+      /* the in-process cleanup still applies */
+    }
+  }
+
+  private stopReaper(): void {
+    if (this.reaper && this.reaper.exitCode === null && this.reaper.signalCode === null) {
+      try {
+        this.reaper.kill("SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    this.reaper = null;
   }
 
   private async connect(timeoutSeconds: number): Promise<void> {
@@ -379,7 +520,10 @@ export class KernelClient {
     const parent = msg.parent_header.msg_id;
     if (!parent) return;
     const p = this.pending.get(parent);
-    if (!p) return;
+    if (!p) {
+      if (msg.header.msg_type !== "status") this.onStray?.(msg);
+      return;
+    }
     if (msg.header.msg_type === "status") {
       if ((msg.content as { execution_state?: string }).execution_state === "idle") {
         p.idle = true;
@@ -467,7 +611,24 @@ export class KernelClient {
         }
       };
       const timeoutMs = opts.timeoutSeconds !== undefined && opts.timeoutSeconds > 0 ? opts.timeoutSeconds * 1000 : Infinity;
-      await waitFor(timeoutMs);
+      // Wait for reply + idle; once the reply is in, the idle gets only a short grace period:
+      // a kernel that dropped it (IOPub send failures under an output flood) must not hang the run.
+      const idleGraceMs = (opts.idleGraceSeconds ?? 2) * 1000;
+      const deadline = Date.now() + timeoutMs;
+      let outputLost: string | undefined;
+      while (!done() && !this.exitInfo && Date.now() < deadline) {
+        if (p.reply) {
+          await waitFor(Math.min(idleGraceMs, deadline - Date.now()));
+          if (!done() && !this.exitInfo && Date.now() < deadline) {
+            outputLost =
+              `the kernel never sent the cell's final "idle" status (${opts.idleGraceSeconds ?? 2} s after its reply): ` +
+              `it dropped output messages, so this cell's output may be incomplete`;
+            p.idle = true;
+          }
+          break;
+        }
+        await waitFor(Math.min(1000, deadline - Date.now()));
+      }
       if (!done() && this.exitInfo) {
         // The reply may have been sent right before the exit: give IOPub a moment.
         await delay(50);
@@ -500,6 +661,7 @@ export class KernelClient {
         messages: outputs(),
         stderr: stderr(),
         message: status === "ok" ? undefined : status === "abort" ? "aborted by the kernel (after an earlier error)" : "error",
+        outputLost,
         seconds: seconds(),
       };
     } finally {
@@ -540,10 +702,12 @@ export class KernelClient {
           killGroup(this.child, "SIGKILL");
           await waitExit(2000);
         }
-      } else {
-        killGroup(this.child, "SIGKILL"); // leader gone; reap anything it started
       }
     }
+    // Leader gone or not: reap anything it started (its group, and strays carrying its id).
+    reapKernel(this.child, this.kernelId);
+    if (this.exitInfo) releaseBuildLockOf(this.child.pid);
+    this.stopReaper();
     if (!this.closed) {
       this.closed = true;
       for (const s of [this.shell, this.control, this.iopub]) {

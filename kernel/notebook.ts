@@ -41,17 +41,57 @@ export function joinSource(s: MultilineString): string {
   return Array.isArray(s) ? s.join("") : s;
 }
 
-/** Read a notebook; checks it is nbformat 4 and gives every cell an id (nbformat 4.5). */
+const CELL_TYPES = ["code", "markdown", "raw"];
+
+function isMultiline(v: unknown): v is MultilineString {
+  return typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+}
+
+function typeOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+}
+
+/**
+ * Read a notebook; checks it is nbformat 4 with well-formed cells (an object per cell, a known
+ * cell_type, a source that is a string or a list of strings) and gives every cell an id
+ * (nbformat 4.5). Every problem is an Error naming the file, the cell and what to do.
+ */
 export function readNotebook(file: string): Notebook {
-  let nb: Notebook;
+  let parsed: unknown;
   try {
-    nb = JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(`${file} is not a readable notebook (JSON): ${(e as Error).message}`);
   }
-  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
-    throw new Error(`${file}: expected an nbformat 4 notebook, found nbformat ${nb.nbformat}. Convert it with "jupyter nbconvert --to notebook".`);
+  const fix = `Open it in JupyterLab and save it again, or restore it from git.`;
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new Error(`${file}: a notebook is a JSON object with "nbformat" and "cells", found ${typeOf(parsed)}. ${fix}`);
   }
+  const nb = parsed as Notebook;
+  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
+    throw new Error(
+      `${file}: expected an nbformat 4 notebook with a "cells" list, found nbformat ${JSON.stringify(nb.nbformat)} and cells ${typeOf(nb.cells)}. ` +
+        `Convert it with "jupyter nbconvert --to notebook".`,
+    );
+  }
+  if (nb.metadata !== undefined && (nb.metadata === null || typeof nb.metadata !== "object" || Array.isArray(nb.metadata))) {
+    throw new Error(`${file}: "metadata" must be an object, found ${typeOf(nb.metadata)}. ${fix}`);
+  }
+  nb.cells.forEach((cell: unknown, i: number) => {
+    const at = `${file}: cell ${i}`;
+    if (cell === null || typeof cell !== "object" || Array.isArray(cell)) throw new Error(`${at} must be an object, found ${typeOf(cell)}. ${fix}`);
+    const c = cell as Record<string, unknown>;
+    if (!CELL_TYPES.includes(c.cell_type as string)) {
+      throw new Error(`${at}: cell_type must be one of ${CELL_TYPES.join(", ")}, found ${JSON.stringify(c.cell_type)}. ${fix}`);
+    }
+    if (!isMultiline(c.source)) {
+      throw new Error(`${at} (${c.cell_type}): source must be a string or a list of strings, found ${typeOf(c.source)}. ${fix}`);
+    }
+    if (c.metadata !== undefined && (c.metadata === null || typeof c.metadata !== "object")) {
+      throw new Error(`${at}: metadata must be an object, found ${typeOf(c.metadata)}. ${fix}`);
+    }
+    if (c.id !== undefined && typeof c.id !== "string") throw new Error(`${at}: id must be a string, found ${typeOf(c.id)}. ${fix}`);
+  });
   const seen = new Set<string>();
   for (const cell of nb.cells) {
     if (!cell.id || seen.has(cell.id)) cell.id = randomBytes(4).toString("hex");
@@ -97,10 +137,21 @@ export function toDiskForm(nb: Notebook): Notebook {
   };
 }
 
-/** Write a notebook as Jupyter does (lines split, indent 1, trailing newline). */
+/**
+ * Write a notebook as Jupyter does (lines split, indent 1, trailing newline). The file is
+ * written beside its final name and renamed into place, so an interrupted write never leaves a
+ * truncated notebook; a folder that cannot be written is an Error that names it.
+ */
 export function writeNotebook(file: string, nb: Notebook): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(toDiskForm(nb), null, 1) + "\n");
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(toDiskForm(nb), null, 1) + "\n");
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`Cannot write the executed notebook ${file}: ${(e as Error).message}. Pick a writable folder with --out DIR.`);
+  }
 }
 
 /**
