@@ -3,7 +3,10 @@
 //  - notebooks import the library as "latentlab" (node_modules/latentlab -> this project),
 //  - the library is rebuilt from src/ first whenever src/ changed (never a stale build),
 //  - a Jupyter interrupt (SIGINT) also fires latentlab's abort signal, so long loops in src
-//    stop at their next step instead of running on in the background.
+//    stop at their next step instead of running on in the background,
+//  - tslab is patched at load time (kernel/tslab-patches.js): serialized IOPub sends, Jupyter
+//    `error` messages, clean interrupts, declarations kept after a failed cell, `aborted`,
+//    execute_input with execution counts, latentlab importable from a notebook in any folder.
 // Usage (from kernel.json): node kernel/launch.js <connection_file>
 "use strict";
 const path = require("path");
@@ -42,18 +45,25 @@ if (parentPid > 0) {
   watchdog.unref();
 }
 
-// Registered before tslab's own SIGINT handler; both run. The abort module is loaded lazily
-// from the same path the notebook's import resolves to, so both see one module instance.
-process.on("SIGINT", () => {
-  try {
-    require(path.join(ROOT, "lib", "runtime", "abort.js")).interrupt();
-  } catch {
-    /* library not loaded or not built: tslab's own interrupt still applies */
-  }
-});
-
 // Cheaper per-cell compiles (same options, same diagnostics): see kernel/tslab-speedup.js.
 require("./tslab-speedup").install();
+
+// Output never lost, errors as Jupyter errors, interrupts that end with the library's own
+// message, declarations kept after a failure, latentlab importable from any folder: see
+// kernel/tslab-patches.js. With the patches, tslab's interrupt handler fires latentlab's
+// abort signal itself (first), so only without them do we register that here.
+const patched = require("./tslab-patches").install();
+if (!patched) {
+  // Registered before tslab's own SIGINT handler; both run. The abort module is loaded lazily
+  // from the same path the notebook's import resolves to, so both see one module instance.
+  process.on("SIGINT", () => {
+    try {
+      require(path.join(ROOT, "lib", "runtime", "abort.js")).interrupt();
+    } catch {
+      /* library not loaded or not built: tslab's own interrupt still applies */
+    }
+  });
+}
 
 const { startKernel } = require(require.resolve("tslab/dist/main.js", { paths: [ROOT] }));
 startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });
