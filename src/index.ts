@@ -26,6 +26,7 @@ export * from "./graphical";
 export * from "./vi";
 export * from "./models";
 export * from "./models/quality";
+export * from "./models/gan";
 export * from "./train";
 export * from "./mcmc";
 export * from "./estimators";
