@@ -113,6 +113,9 @@ const CASES: Case[] = [
   { name: "4×4 stride 2, 16→32 (conv VAE layer 2; ∂W with the stride as dilation)", x: [3, 14, 14, 16], f: [4, 4, 16, 32], s: 2, pad: "same" },
   { name: "3×3 stride 2 valid, 9→5 (the forward pass never reads x's last row)", x: [2, 10, 10, 9], f: [3, 3, 9, 5], s: 2, pad: "valid" },
   { name: "3×3 explicit uneven padding, 10→6", x: [2, 7, 6, 10], f: [3, 3, 10, 6], s: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  { name: "5×3 stride 3, 8→4 (∂x in 9 sub-pixel phases, some rows of taps empty)", x: [2, 11, 10, 8], f: [5, 3, 8, 4], s: 3, pad: "same" },
+  { name: "1×1 stride 2, 8→3 (∂x: three of four phases have no taps)", x: [2, 7, 7, 8], f: [1, 1, 8, 3], s: 2, pad: "valid" },
+  { name: "4×4 stride 2 same, 32→16 at 7×7 (conv VAE decoder's transposed layer, backwards)", x: [2, 14, 14, 32], f: [4, 4, 32, 16], s: 2, pad: "same" },
   { name: "3×3 dilation 2 forward, 8→4", x: [2, 9, 9, 8], f: [3, 3, 8, 4], s: 1, d: 2, pad: "same" },
 ];
 
