@@ -99,7 +99,10 @@ export interface HistogramFigureOptions {
   /** Number of equal-width bins (default: ceil(2·n^(1/3)), Rice's rule, at least 5). */
   bins?: number;
   range?: [number, number];
-  /** Divide counts by n·binWidth so bars integrate to 1, comparable with a density curve. */
+  /**
+   * Divide counts by n·binWidth (n = all values, also those outside `range`), so the bars
+   * integrate to the share of values inside the range (1 without a range): a density curve.
+   */
   density?: boolean;
   /** A curve drawn over the bars, e.g. the exact density. */
   overlay?: { x: Numbers; y: Numbers; name: string };
@@ -117,8 +120,9 @@ export function histogramFigure(o: HistogramFigureOptions): Figure {
   const bins = o.bins ?? Math.max(5, Math.ceil(2 * Math.cbrt(n)));
   const { edges, counts } = histogramBins(o.values, bins, o.range);
   const width = edges[1] - edges[0];
-  const total = counts.reduce((a, b) => a + b, 0);
-  const y = o.density ? counts.map((c) => (total > 0 ? c / (total * width) : 0)) : counts;
+  // n counts every value, also those outside `range`: the bars then integrate to the share of
+  // the values inside the range, and a truncated density stays a true density (not renormalized).
+  const y = o.density ? counts.map((c) => (n > 0 ? c / (n * width) : 0)) : counts;
   const data: Trace[] = [
     {
       type: "bar",

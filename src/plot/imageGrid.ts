@@ -41,7 +41,12 @@ export interface ImageGridOptions {
   labels?: Array<string | number>;
   /** Empty pixels between tiles (default 1); they show the white page background. */
   gap?: number;
-  /** Screen pixels per image pixel (default: chosen so the mosaic is about 560 px wide, 1–8). */
+  /** One label per row of tiles, written to the left of the row (e.g. the factor a row varies). */
+  rowLabels?: Array<string | number>;
+  /**
+   * Screen pixels per image pixel (default: as large as fits a 1000 × 640 px mosaic, between 1
+   * and 8, so a 2-row strip of MNIST digits is as legible as a square grid).
+   */
   pixelSize?: number;
 }
 
@@ -80,6 +85,9 @@ export function imageGrid(images: Float32Array | number[] | ArrayLike<number>, o
     throw new Error(`imageGrid: labels has ${opts.labels.length} entries but count is ${count}; give one label per image.`);
   }
   const rows = Math.ceil(count / cols);
+  if (opts.rowLabels !== undefined && opts.rowLabels.length !== rows) {
+    throw new Error(`imageGrid: rowLabels has ${opts.rowLabels.length} entries but the grid has ${rows} rows (${count} images, ${cols} per row); give one label per row.`);
+  }
   const H = rows * h + (rows - 1) * gap;
   const W = Math.min(cols, count) * w + (Math.min(cols, count) - 1) * gap;
   const z: Array<Array<number | null>> = Array.from({ length: H }, () => new Array<number | null>(W).fill(null));
@@ -96,12 +104,14 @@ export function imageGrid(images: Float32Array | number[] | ArrayLike<number>, o
       }
     }
   }
-  const px = opts.pixelSize ?? Math.max(1, Math.min(8, Math.floor(560 / W)));
-  const margin = { l: 10, r: 10, b: 10, t: opts.title ? 50 : 10 };
+  const px = opts.pixelSize ?? Math.max(1, Math.min(8, 1000 / W, 640 / H));
+  if (!(px > 0) || !Number.isFinite(px)) throw new Error(`imageGrid: pixelSize must be a positive number, got ${opts.pixelSize}.`);
+  const rowLabelChars = Math.max(0, ...(opts.rowLabels ?? []).map((l) => String(l).length));
+  const margin = { l: opts.rowLabels ? Math.ceil(8 * rowLabelChars) + 20 : 10, r: 10, b: 10, t: opts.title ? 50 : 10 };
   // Wide enough for the title (≈ 8.5 px per character at 16 px); the mosaic stays centred.
   const titleWidth = opts.title ? Math.min(1000, Math.ceil(8.5 * opts.title.length) + 40) : 0;
   const axis = { visible: false, showgrid: false, zeroline: false, showticklabels: false, constrain: "domain" };
-  const annotations = (opts.labels ?? []).map((label, k) => {
+  const annotations: Record<string, unknown>[] = (opts.labels ?? []).map((label, k) => {
     const [r, c] = mosaicPosition(k, 0, 0, o);
     return {
       x: c - 0.5,
@@ -112,9 +122,24 @@ export function imageGrid(images: Float32Array | number[] | ArrayLike<number>, o
       yanchor: "top",
       text: String(label),
       showarrow: false,
-      font: { color: "#ffb000", size: 10 },
+      font: { color: "#ffb000", size: 12 },
     };
   });
+  // Row labels sit in the left margin, vertically centred on their row of tiles.
+  for (const [r, label] of (opts.rowLabels ?? []).entries()) {
+    annotations.push({
+      x: -0.5,
+      y: r * (h + gap) + (h - 1) / 2,
+      xref: "x",
+      yref: "y",
+      xanchor: "right",
+      yanchor: "middle",
+      xshift: -6,
+      text: String(label),
+      showarrow: false,
+      font: { color: "#222", size: 13 },
+    });
+  }
   return {
     data: [
       {

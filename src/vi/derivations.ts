@@ -165,7 +165,7 @@ function build(): Record<string, Derivation> {
       { expr: "log(px)", tex: T.logpx },
       {
         expr: "log(sumk(w[k] * npdf(x, mu[k], sd[k]), k, K))",
-        why: "marginalize: p(x) = Σ_z p(x, z)",
+        why: "marginalize: p(x) is the sum of p(x, z) over z",
         tex: "\\log\\sum_z p_\\theta(x, z)",
       },
       {
@@ -241,7 +241,7 @@ function build(): Record<string, Derivation> {
       },
       {
         expr: "-0.5 * log(2 * pi * sigma^2) - ((x - m)^2 + s^2) / (2 * sigma^2) - 0.5 * (s^2 + m^2 - 1 - log(s^2))",
-        why: "E_q(x−z)² = (x−m)² + s², closed-form KL",
+        why: "under q, E(x−z)² = (x−m)² + s²; closed-form KL",
         tex: "-\\tfrac12\\log(2\\pi\\sigma^2) - \\frac{(x-m)^2 + s^2}{2\\sigma^2} - \\tfrac12\\left(s^2 + m^2 - 1 - \\log s^2\\right)",
       },
     ],
@@ -327,7 +327,7 @@ function build(): Record<string, Derivation> {
       },
       {
         expr: "sumk(-log(sigma[j]) - 1/2 + (sigma[j]^2 + mu[j]^2) / 2, j, D)",
-        why: "E(z_j−μ_j)² = σ_j², E z_j² = σ_j² + μ_j²",
+        why: "E(zⱼ−μⱼ)² = σⱼ², E zⱼ² = σⱼ² + μⱼ²",
         tex: "\\sum_j\\left(-\\log\\sigma_j - \\tfrac12 + \\tfrac12(\\sigma_j^2 + \\mu_j^2)\\right)",
       },
       {

@@ -28,7 +28,7 @@ describe("histogramFigure", () => {
     expect(edges).toEqual([0, 0.5, 1]);
     expect(counts).toEqual([2, 3]);
   });
-  it("with density the bars integrate to 1 and match a standard normal within Monte Carlo error", () => {
+  it("with density the bars integrate to the share inside the range and match a standard normal within Monte Carlo error", () => {
     const r = rng(7);
     const n = 20000;
     const xs = r.normals(new Float64Array(n));
@@ -37,7 +37,10 @@ describe("histogramFigure", () => {
     const y = bar.y as number[];
     const width = bar.width as number;
     const inRange = Array.from(xs).filter((x) => x >= -4 && x <= 4).length;
-    expect(y.reduce((a, b) => a + b, 0) * width).toBeCloseTo(1, 12);
+    // The bars integrate to the share of the values inside the range (values beyond ±4 are not renormalized away).
+    expect(y.reduce((a, b) => a + b, 0) * width).toBeCloseTo(inRange / n, 12);
+    const half = histogramFigure({ values: [0.1, 0.2, 0.3, 5], bins: 2, range: [0, 1], density: true, title: "truncated" });
+    expect((half.data[0].y as number[]).reduce((a, b) => a + b, 0) * (half.data[0].width as number)).toBeCloseTo(0.75, 12);
     // Central bin [-0.2, 0): p = Φ(0) − Φ(−0.2) = 0.0792597; density SE = sqrt(p(1−p)/n)/width.
     const centers = bar.x as number[];
     const k = centers.findIndex((c) => Math.abs(c + 0.1) < 1e-9);

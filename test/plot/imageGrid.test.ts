@@ -49,6 +49,26 @@ describe("imageGrid", () => {
     expect(() => imageGrid([0, NaN, 0, 0], { count: 1, height: 2, width: 2 })).toThrow(/NaN/);
     expect(() => imageGrid(data, { count: 2, height: 2, width: 2, labels: ["a"] })).toThrow(/one label per image/);
   });
+
+  it("labels rows in the left margin, centred on their tiles, and refuses a wrong row count", () => {
+    const data = new Float32Array(6 * 28 * 28).fill(0.5);
+    const fig = imageGrid(data, { count: 6, height: 28, width: 28, cols: 3, rowLabels: ["shape", "scale"] });
+    const ann = (fig.layout as { annotations: Array<{ text: string; x: number; y: number; xanchor: string }> }).annotations;
+    expect(ann.map((a) => [a.text, a.x, a.y, a.xanchor])).toEqual([
+      ["shape", -0.5, 13.5, "right"],
+      ["scale", -0.5, 29 + 13.5, "right"],
+    ]);
+    expect((fig.layout as { margin: { l: number } }).margin.l).toBeGreaterThanOrEqual(5 * 8);
+    expect(() => imageGrid(data, { count: 6, height: 28, width: 28, cols: 3, rowLabels: ["one"] })).toThrow(/2 rows/);
+  });
+
+  it("draws a strip of digits as large as a square grid: about 1000 px wide, at most 8 px per pixel", () => {
+    const strip = imageGrid(new Float32Array(20 * 784), { count: 20, height: 28, width: 28, cols: 10 });
+    const W = 10 * 28 + 9;
+    expect((strip.layout as { width: number }).width).toBeCloseTo((1000 / W) * W + 20, 6);
+    const one = imageGrid(new Float32Array(4), { count: 1, height: 2, width: 2 });
+    expect((one.layout as { width: number }).width).toBe(2 * 8 + 20);
+  });
 });
 
 describe("tensorToImages", () => {

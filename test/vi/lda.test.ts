@@ -38,7 +38,7 @@ describe("mean-field VI for LDA", () => {
   });
   it("one start can stop in a mixed local optimum with a lower ELBO; the restarts escape it", () => {
     // Seed 101, 80 documents: the first random start mixes the topics (found by a search over
-    // seeds, kept as the regression case; 1 start in ~20 does this on this corpus family).
+    // seeds, kept as the regression case).
     const r = rng(101);
     const { docs, vocab, topics } = tinyTopicCorpus(r, { docs: 80, length: 30 });
     const one = ldaMeanField(docs, { K: 2, W: vocab.length, rng: r, restarts: 1 });
