@@ -106,31 +106,59 @@ export interface RestartResult {
 
 /**
  * Dead-code restart: every code k with usage n_k ≤ `threshold` (default 0: never chosen) is
- * moved onto a candidate latent drawn without replacement from `candidates` (m×I, e.g. recent
- * encoder outputs) with `rng`; all other codes stay exactly as they were.
+ * moved onto a candidate latent from `candidates` (m×I, e.g. recent encoder outputs), drawn with
+ * `rng` without replacement; all other codes stay exactly as they were.
+ *   pick "random": candidates equally likely;
+ *   pick "d2" (k-means++ seeding, Arthur & Vassilvitskii 2007): probability ∝ the squared distance
+ *     to the nearest live code, updated after each placement, so restarted codes land where the
+ *     latents are worst explained (not in the dense background cluster every digit shares).
  */
-export function restartDeadCodes(codebook: ArrayLike<number>, usage: ArrayLike<number>, candidates: ArrayLike<number>, dim: number, rng: Rng, threshold = 0): RestartResult {
+export function restartDeadCodes(
+  codebook: ArrayLike<number>,
+  usage: ArrayLike<number>,
+  candidates: ArrayLike<number>,
+  dim: number,
+  rng: Rng,
+  opts: { threshold?: number; pick?: "random" | "d2" } = {},
+): RestartResult {
   if (!Number.isInteger(dim) || dim < 1 || codebook.length % dim !== 0) throw new RangeError(`restartDeadCodes: ${codebook.length} codebook numbers is not K × I with I = ${dim}.`);
   const K = codebook.length / dim;
   if (usage.length !== K) throw new RangeError(`restartDeadCodes: ${usage.length} usage counts for K = ${K} codes.`);
   if (candidates.length % dim !== 0 || candidates.length === 0) throw new RangeError(`restartDeadCodes: ${candidates.length} candidate numbers is not a positive multiple of I = ${dim}.`);
   if (!(rng instanceof Rng)) throw new TypeError("restartDeadCodes: rng must be an Rng (latentlab's rng(seed)).");
+  const threshold = opts.threshold ?? 0;
+  const pick = opts.pick ?? "random";
+  if (pick !== "random" && pick !== "d2") throw new RangeError(`restartDeadCodes: pick must be "random" or "d2", got ${String(pick)}.`);
   const m = candidates.length / dim;
   const out = Float32Array.from(codebook);
   const dead: number[] = [];
   for (let k = 0; k < K; k++) if (usage[k] <= threshold) dead.push(k);
   if (dead.length === 0) return { codebook: out, restarted: [] };
-  // a partial Fisher–Yates shuffle picks distinct candidates (with replacement once they run out)
-  const order = Int32Array.from({ length: m }, (_, i) => i);
-  dead.forEach((k, j) => {
-    let c: number;
-    if (j < m) {
-      const s = j + rng.int(m - j);
-      [order[j], order[s]] = [order[s], order[j]];
-      c = order[j];
-    } else c = rng.int(m);
+  // weights: 1 for "random"; squared distance to the nearest live code for "d2"
+  const w = new Float64Array(m).fill(1);
+  const sqTo = (c: number, src: ArrayLike<number>, k: number) => {
+    let d = 0;
+    for (let i = 0; i < dim; i++) d += (candidates[c * dim + i] - src[k * dim + i]) ** 2;
+    return d;
+  };
+  if (pick === "d2") {
+    w.fill(Infinity);
+    for (let k = 0; k < K; k++) if (usage[k] > threshold) for (let c = 0; c < m; c++) w[c] = Math.min(w[c], sqTo(c, codebook, k));
+    for (let c = 0; c < m; c++) if (!Number.isFinite(w[c])) w[c] = 1; // no live code at all: uniform
+  }
+  for (const k of dead) {
+    let total = 0;
+    for (let c = 0; c < m; c++) total += w[c];
+    let c = 0;
+    if (total > 0) {
+      let u = rng.uniform() * total;
+      while (c < m - 1 && (u -= w[c]) >= 0) c++;
+      while (w[c] === 0 && c > 0) c--; // the rounding tail lands on a zero weight: step back
+    } else c = rng.int(m); // more dead codes than distinct candidates: reuse
     for (let i = 0; i < dim; i++) out[k * dim + i] = candidates[c * dim + i];
-  });
+    if (pick === "d2") for (let j = 0; j < m; j++) w[j] = Math.min(w[j], sqTo(j, out, k));
+    else w[c] = 0; // without replacement
+  }
   return { codebook: out, restarted: dead };
 }
 

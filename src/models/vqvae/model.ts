@@ -41,7 +41,10 @@ export interface VqVaeConfig {
   emaEpsilon: number;
   /** How C starts: K-means on encoder outputs (before training) or Uniform(−1/K, 1/K). */
   init: "kmeans" | "uniform";
-  /** Move codes no latent chose during an epoch onto recent encoder outputs (endEpoch). */
+  /**
+   * Move codes no latent chose during an epoch onto recent encoder outputs (endEpoch), drawn
+   * k-means++-style (∝ squared distance to the nearest live code).
+   */
   restartDeadCodes: boolean;
   /**
    * With init "kmeans": epochs trained as a plain autoencoder (quantizer bypassed) before
@@ -285,7 +288,7 @@ export class VqVae implements Trainable {
     const total = t.counts.reduce((a, b) => a + b, 0);
     const out: Record<string, number> = { codesUsed: used, perplexity: total > 0 ? codebookPerplexity(t.counts) : 0, restarted: 0 };
     if (this.config.restartDeadCodes && used < this.numCodes && t.recent && total > 0) {
-      const res = restartDeadCodes(this.codebook.dataSync(), t.counts, t.recent, this.latentDim, ctx.rng);
+      const res = restartDeadCodes(this.codebook.dataSync(), t.counts, t.recent, this.latentDim, ctx.rng, { pick: "d2" });
       this.codebook.assign(tf.tensor2d(res.codebook, [this.numCodes, this.latentDim]));
       if (t.ema) for (const k of res.restarted) {
         t.ema.clusterSize[k] = 1;

@@ -6,7 +6,7 @@
  * All train on `mnistSplitForVae(0)` (embedded MNIST, 90/10 stratified, seed 0: the split
  * every notebook shares), grey values in [0, 1].
  *
- * loadOrTrainVqVae: in smoke mode trains a few batches (nothing saved); otherwise loads
+ * loadOrTrainVqVae: in smoke mode trains 2 × 4 batches (nothing saved); otherwise loads
  * checkpoints/<name> unless LATENTLAB_RETRAIN=1, and trains and saves when it is missing.
  */
 import * as fs from "fs";
@@ -42,18 +42,28 @@ function recipe(name: string, config: Partial<VqVaeConfig>, epochs: number, purp
   return { name, config, seed: 0, epochs, batchSize: 128, learningRate: 1e-3, purpose };
 }
 
-/** Rate–distortion sweep sizes (the light network, K-means init, dead-code restarts). */
+/** Rate–distortion sweep sizes (the light network, EMA codebook, K-means init, dead-code restarts). */
 export const VQVAE_SWEEP_K = [16, 32, 64, 128, 256, 512];
 
+const HEALTHY = { init: "kmeans" as const, warmupEpochs: 1, restartDeadCodes: true };
+
 export const VQVAE_RECIPES: Record<string, VqVaeRecipe> = {
-  "vqvae-mnist": recipe("vqvae-mnist", { ...KERAS, numCodes: 128, init: "kmeans", restartDeadCodes: true, codebookLearning: "loss" }, 12,
-    "the default: keras-io's network and K = 128, with K-means initialization and dead-code restarts (notebooks 09, 11)"),
-  "vqvae-keras-io": recipe("vqvae-keras-io", { ...KERAS, numCodes: 128, init: "uniform", restartDeadCodes: false, codebookLearning: "loss" }, 12,
-    "keras-io's configuration as published (random codebook, no restarts): the codebook-collapse baseline"),
-  ...Object.fromEntries(VQVAE_SWEEP_K.map((K) => [`vqvae-sweep-k${K}`, recipe(`vqvae-sweep-k${K}`, { ...LIGHT, numCodes: K, init: "kmeans", restartDeadCodes: true }, 4, `rate–distortion sweep, K = ${K} (light network 16→32, 4 epochs)`)])),
-  "vqvae-ablation-uniform": recipe("vqvae-ablation-uniform", { ...LIGHT, numCodes: 128, init: "uniform", restartDeadCodes: false }, 4, "codebook usage ablation: random codebook, no restarts"),
-  "vqvae-ablation-kmeans": recipe("vqvae-ablation-kmeans", { ...LIGHT, numCodes: 128, init: "kmeans", restartDeadCodes: false }, 4, "codebook usage ablation: K-means initialization, no restarts"),
-  "vqvae-ablation-ema": recipe("vqvae-ablation-ema", { ...LIGHT, numCodes: 128, init: "kmeans", restartDeadCodes: true, codebookLearning: "ema" }, 4, "EMA codebook (γ = 0.99) with K-means init and restarts, against vqvae-sweep-k128 (loss-based)"),
+  "vqvae-mnist": recipe("vqvae-mnist", { ...KERAS, numCodes: 128, ...HEALTHY, codebookLearning: "ema" }, 8,
+    "the default: keras-io's network and K = 128; 1 warm-up epoch as an autoencoder, K-means codebook, EMA updates (γ = 0.99), dead-code restarts (notebooks 09, 11)"),
+  "vqvae-keras-io": recipe("vqvae-keras-io", { ...KERAS, numCodes: 128, init: "uniform", warmupEpochs: 0, restartDeadCodes: false, codebookLearning: "loss" }, 8,
+    "keras-io's configuration as published (random codebook learnt by the loss, no restarts): the codebook-collapse baseline"),
+  ...Object.fromEntries(
+    VQVAE_SWEEP_K.map((K) => [
+      `vqvae-sweep-k${K}`,
+      recipe(`vqvae-sweep-k${K}`, { ...LIGHT, numCodes: K, ...HEALTHY, codebookLearning: "ema" }, 3, `rate–distortion sweep, K = ${K} (light network 16→32, EMA, 3 epochs of which 1 warm-up)`),
+    ]),
+  ),
+  "vqvae-ablation-uniform": recipe("vqvae-ablation-uniform", { ...LIGHT, numCodes: 128, init: "uniform", warmupEpochs: 0, restartDeadCodes: false, codebookLearning: "loss" }, 3,
+    "usage ablation: keras-io's codebook handling (random codebook learnt by the loss, no restarts) on the light network"),
+  "vqvae-ablation-kmeans": recipe("vqvae-ablation-kmeans", { ...LIGHT, numCodes: 128, ...HEALTHY, restartDeadCodes: false, codebookLearning: "ema" }, 3,
+    "usage ablation: K-means initialization and EMA, no restarts"),
+  "vqvae-ablation-loss": recipe("vqvae-ablation-loss", { ...LIGHT, numCodes: 128, ...HEALTHY, codebookLearning: "loss" }, 3,
+    "codebook learnt by the loss ‖sg[L] − L̂‖² (Adam) with K-means init and restarts, against vqvae-sweep-k128 (EMA)"),
 };
 
 function resolveRecipe(r: string | VqVaeRecipe | undefined, where: string): VqVaeRecipe {
@@ -150,7 +160,7 @@ function loadavg(): number[] {
 /**
  * The VQ-VAE of a recipe: checkpoints/<name> when present (full mode, no LATENTLAB_RETRAIN,
  * not `force`), else trained on mnistSplitForVae(0)'s training digits and saved (full mode).
- * Smoke mode trains 1 epoch of 4 batches and saves nothing.
+ * Smoke mode trains 2 epochs of 4 batches and saves nothing.
  */
 export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Promise<LoadOrTrainVqVaeResult> {
   if (opts === null || typeof opts !== "object") throw new TypeError("loadOrTrainVqVae: options must be an object, e.g. { recipe: \"vqvae-mnist\" }.");
@@ -173,7 +183,8 @@ export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Prom
   const config = { ...rec.config, dataVariance: pixelVariance(train) };
   const model = new VqVae(config, new Rng(rec.seed).fork());
   const smoke = isSmoke();
-  const epochs = opts.epochs ?? (smoke ? 1 : rec.epochs);
+  // smoke: 2 epochs of 4 batches (the first is the warm-up when the recipe has one)
+  const epochs = opts.epochs ?? (smoke ? 2 : rec.epochs);
   const load0 = loadavg();
   const t0 = Date.now();
   const res = await trainVqVae(model, train, {

@@ -71,6 +71,19 @@ describe("dead-code restart", () => {
     expect(picked.size).toBe(4);
   });
 
+  it("k-means++ picks (d2) never choose a candidate sitting on a live code, and spread over the rest", () => {
+    // live code 0 at the origin; candidates: four copies of the origin and two far points
+    const C = Float32Array.of(0, 0, 7, 7, 8, 8);
+    const cand = Float32Array.of(0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, -10);
+    for (let seed = 0; seed < 5; seed++) {
+      const res = restartDeadCodes(C, [9, 0, 0], cand, 2, new Rng(seed), { pick: "d2" });
+      expect(res.restarted).toEqual([1, 2]);
+      const rows = [Array.from(res.codebook.slice(2, 4)), Array.from(res.codebook.slice(4, 6))].map((r) => r.join(",")).sort();
+      expect(rows).toEqual(["0,-10", "10,0"]); // the second pick is not the first: its weight became 0
+      expect(Array.from(res.codebook.slice(0, 2))).toEqual([0, 0]);
+    }
+  });
+
   it("leaves a fully used codebook alone, and is deterministic for a seed", () => {
     const C = Float32Array.of(1, 2, 3, 4);
     expect(restartDeadCodes(C, [1, 1], [9, 9], 2, new Rng(1)).restarted).toEqual([]);
