@@ -7,3 +7,4 @@ export * from "./checkpoint";
 export * from "./recipes";
 export * from "./receptiveField";
 export * from "./figures";
+export * from "./prior";

@@ -48,6 +48,12 @@ export interface PixelCnnConfig {
   blockKernel: number;
   /** Number of classes for class conditioning (0: unconditional). */
   numLabels: number;
+  /**
+   * Categorical inputs only: E > 0 maps each one-hot code to a learned E-vector (a 1×1
+   * convolution, position by position, so no mask is needed) before the first masked layer,
+   * which then costs k²·E·C instead of k²·K·C multiplications per position. 0: one-hot input.
+   */
+  embedding: number;
 }
 
 export const DEFAULT_PIXELCNN_CONFIG: PixelCnnConfig = {
@@ -61,6 +67,7 @@ export const DEFAULT_PIXELCNN_CONFIG: PixelCnnConfig = {
   firstKernel: 7,
   blockKernel: 3,
   numLabels: 0,
+  embedding: 0,
 };
 
 function checkConfig(c: PixelCnnConfig): void {
@@ -77,6 +84,8 @@ function checkConfig(c: PixelCnnConfig): void {
   for (const [k, v] of [["firstKernel", c.firstKernel], ["blockKernel", c.blockKernel]] as const) {
     if (!posInt(v) || v % 2 !== 1) bad(`${k} must be an odd positive integer, got ${v}`);
   }
+  if (!(Number.isInteger(c.embedding) && c.embedding >= 0)) bad(`embedding must be a non-negative integer (0: one-hot input), got ${c.embedding}`);
+  if (c.embedding > 0 && c.output !== "categorical") bad("embedding is for categorical inputs (code maps) only");
   if (!(Number.isInteger(c.numLabels) && c.numLabels >= 0)) bad(`numLabels must be a non-negative integer (0: unconditional), got ${c.numLabels}`);
 }
 
@@ -108,7 +117,6 @@ export class PixelCnn {
     checkConfig(this.config);
     const c = this.config;
     const C = c.channels;
-    const cin = this.inputChannels;
     const k0 = c.firstKernel;
     const kb = c.blockKernel;
     const conv = (name: string, k: number, fin: number, fout: number, mask?: Float32Array) => {
@@ -116,6 +124,8 @@ export class PixelCnn {
       this.add(`${name}/bias`, uniformInit([fout], k * k * fin, r));
       if (mask) this.masks.set(`${name}/kernel`, tf.keep(tf.tensor4d(mask, [k, k, fin, fout])));
     };
+    if (c.embedding > 0) conv("embed", 1, this.inputChannels, c.embedding);
+    const cin = c.embedding > 0 ? c.embedding : this.inputChannels;
     if (c.architecture === "pixelcnn") {
       conv("conv0", k0, cin, C, convMask(k0, "A", { inChannels: cin, outChannels: C }));
       for (let b = 0; b < c.blocks; b++) {
@@ -239,6 +249,7 @@ export class PixelCnn {
         const e = tf.gather(get(`label${b}/embedding`), labels);
         return tf.add(x, tf.reshape(e, [n, 1, 1, e.shape[1]!])) as tf.Tensor4D;
       };
+      if (c.embedding > 0) input = conv(input, "embed");
       let h: tf.Tensor4D;
       if (c.architecture === "pixelcnn") {
         h = cond(0, conv(input, "conv0"));

@@ -41,18 +41,18 @@ export const PIXELCNN_RECIPES: Record<string, PixelCnnRecipe> = {
   /** The prior over a VQ-VAE's 7×7 code maps; numCategories is set to the VQ-VAE's K. */
   "pixelcnn-prior": {
     name: "pixelcnn-prior",
-    config: { height: 7, width: 7, output: "categorical", architecture: "pixelcnn", channels: 64, blocks: 4, firstKernel: 7, blockKernel: 3 },
+    config: { height: 7, width: 7, output: "categorical", architecture: "pixelcnn", channels: 32, blocks: 3, firstKernel: 7, blockKernel: 3, embedding: 16 },
     seed: 0,
-    train: { epochs: 20, batchSize: 64, learningRate: 1e-3 },
+    train: { epochs: 15, batchSize: 64, learningRate: 2e-3 },
     binarize: "none",
     command: "LATENTLAB_RETRAIN=1 npm run notebooks -- 11",
   },
   /** The class-conditional prior (digit label → code map) for CAS. */
   "pixelcnn-prior-class": {
     name: "pixelcnn-prior-class",
-    config: { height: 7, width: 7, output: "categorical", architecture: "pixelcnn", channels: 64, blocks: 4, firstKernel: 7, blockKernel: 3, numLabels: 10 },
+    config: { height: 7, width: 7, output: "categorical", architecture: "pixelcnn", channels: 32, blocks: 3, firstKernel: 7, blockKernel: 3, embedding: 16, numLabels: 10 },
     seed: 0,
-    train: { epochs: 20, batchSize: 64, learningRate: 1e-3 },
+    train: { epochs: 15, batchSize: 64, learningRate: 2e-3 },
     binarize: "none",
     command: "LATENTLAB_RETRAIN=1 npm run notebooks -- 11",
   },

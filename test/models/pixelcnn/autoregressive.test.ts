@@ -26,6 +26,7 @@ describe("autoregressive property of the whole stacked network (exhaustive on 5Ã
   const cases: [string, Partial<PixelCnnConfig>][] = [
     ["PixelCNN, Bernoulli", {}],
     ["PixelCNN, 7Ã—7 first layer, categorical K = 3", { firstKernel: 7, output: "categorical", numCategories: 3 }],
+    ["PixelCNN, categorical K = 6 with a learned code embedding", { output: "categorical", numCategories: 6, embedding: 4, numLabels: 3 }],
     ["gated PixelCNN, Bernoulli", { architecture: "gated" }],
     ["gated PixelCNN, class-conditional categorical", { architecture: "gated", output: "categorical", numCategories: 4, numLabels: 2 }],
   ];
