@@ -16,7 +16,7 @@ import { Rng } from "../runtime/rng";
 import { binarizeDynamic } from "../data/binarize";
 import { DivergenceError, EpochRecord, fit, FitOptionsError, Trainable } from "../train/loop";
 import { KlMode, vaeLoss, vaeTerms } from "./objective";
-import { Vae } from "./vae";
+import { Vae, VaeConfig } from "./vae";
 import { evaluateVae } from "./evaluate";
 import { saveVae } from "./checkpoint";
 
@@ -52,6 +52,8 @@ export interface TrainVaeOptions {
   maxBatchesPerEpoch?: number;
   /** Called after each epoch with its metrics. */
   onEpoch?: (m: EpochMetrics) => void;
+  /** Threads computing each step's gradient (data-parallel, see `fit`; default 1). */
+  threads?: number;
 }
 
 export interface EpochMetrics {
@@ -140,41 +142,15 @@ export async function trainVae(model: Vae, data: Data, opts: TrainVaeOptions): P
   if (typeof freeBits !== "number" || !(freeBits >= 0) || !Number.isFinite(freeBits)) throw new FitOptionsError(`trainVae: freeBits must be a finite number ≥ 0 (nats per latent dimension), got ${String(freeBits)}.`);
   if (klMode !== "analytic" && klMode !== "mc") throw new FitOptionsError(`trainVae: klMode must be "analytic" or "mc", got ${JSON.stringify(klMode)}.`);
   if (binarize !== "dynamic" && binarize !== "none") throw new FitOptionsError(`trainVae: binarize must be "dynamic" or "none", got ${JSON.stringify(binarize)}.`);
-  const d = model.latentDim;
-  let beta = betaMax;
-  const trainable: Trainable = {
-    name: model.config.deterministic ? "autoencoder" : "VAE",
-    rowSize: D,
-    prepareBatch(rows, ctx) {
-      const x = rows.x as Float32Array;
-      const m = rows.size;
-      const xb = binarize === "dynamic" ? binarizeDynamic(x, ctx.rng) : x;
-      const inputs: Record<string, tf.Tensor> = { x: tf.tensor2d(xb, [m, D]) };
-      if (!model.config.deterministic) inputs.eps = tf.tensor2d(ctx.rng.normals(new Float32Array(m * L * d)), [m, L * d]);
-      return inputs;
-    },
-    phases: () => [
-      {
-        name: "model",
-        variables: () => [...model.params.values()],
-        termLabels: { rec: "the reconstruction term −log p(x|z)", kl: "the KL term KL(q(z|x) ‖ p(z))", loss: "the total loss" },
-        loss(inputs, ctx) {
-          beta = warm > 0 ? betaMax * Math.min(1, (ctx.epoch - 1 + ctx.batch / ctx.batchesPerEpoch) / warm) : betaMax;
-          const x = inputs.x as tf.Tensor2D;
-          const eps = inputs.eps ? (tf.reshape(inputs.eps, [x.shape[0] * L, d]) as tf.Tensor2D) : null;
-          const t = vaeTerms(model, x, eps, L, klMode);
-          return { loss: vaeLoss(t, beta, freeBits), terms: { rec: tf.neg(tf.mean(t.recon)) as tf.Scalar, kl: tf.mean(t.kl) as tf.Scalar } };
-        },
-      },
-    ],
-  };
+  const settings: VaeStepSettings = { samples: L, beta: betaMax, klWarmupEpochs: warm, freeBits, klMode, binarize };
+  const trainable = vaeTrainable(model, settings);
   const toMetrics = (rec: EpochRecord): EpochMetrics => ({
     epoch: rec.epoch,
     loss: rec.terms.loss,
     reconstruction: rec.terms.rec,
     kl: rec.terms.kl,
     elbo: -(rec.terms.rec + rec.terms.kl),
-    beta,
+    beta: trainable.lastBeta,
     seconds: rec.seconds,
     imagesPerSec: rec.examplesPerSec,
     numTensors: rec.numTensors,
@@ -192,6 +168,7 @@ export async function trainVae(model: Vae, data: Data, opts: TrainVaeOptions): P
       signal: opts.signal,
       showProgress: opts.showProgress,
       maxBatchesPerEpoch: opts.maxBatchesPerEpoch,
+      threads: opts.threads,
       evaluate: opts.evalImages
         ? async () => {
             const ev = await evaluateVae(model, opts.evalImages!, { rng: r.fork(), signal: opts.signal });
@@ -208,6 +185,64 @@ export async function trainVae(model: Vae, data: Data, opts: TrainVaeOptions): P
     },
   );
   return { history, steps: res.steps, imagesPerSec: res.examplesPerSec };
+}
+
+/** What one VAE training step needs besides the model (everything trainVae's options set). */
+export interface VaeStepSettings {
+  samples: number;
+  beta: number;
+  klWarmupEpochs: number;
+  freeBits: number;
+  klMode: KlMode;
+  binarize: "dynamic" | "none";
+}
+
+/**
+ * The VAE (or autoencoder) as a `Trainable` for the shared loop: prepareBatch binarizes the
+ * rows and draws ε (row i·L + s is sample s of datapoint i); the one phase minimises
+ * −recon + β_t·KL with β_t = β·min(1, (epoch − 1 + batch / batches) / warm-up).
+ */
+export function vaeTrainable(model: Vae, s: VaeStepSettings): Trainable & { lastBeta: number } {
+  const D = model.dataDim;
+  const d = model.latentDim;
+  const L = s.samples;
+  const t: Trainable & { lastBeta: number } = {
+    name: model.config.deterministic ? "autoencoder" : "VAE",
+    rowSize: D,
+    lastBeta: s.beta,
+    prepareBatch(rows, ctx) {
+      const x = rows.x as Float32Array;
+      const m = rows.size;
+      const xb = s.binarize === "dynamic" ? binarizeDynamic(x, ctx.rng) : x;
+      const inputs: Record<string, tf.Tensor> = { x: tf.tensor2d(xb, [m, D]) };
+      if (!model.config.deterministic) inputs.eps = tf.tensor2d(ctx.rng.normals(new Float32Array(m * L * d)), [m, L * d]);
+      return inputs;
+    },
+    phases: () => [
+      {
+        name: "model",
+        variables: () => [...model.params.values()],
+        termLabels: { rec: "the reconstruction term −log p(x|z)", kl: "the KL term KL(q(z|x) ‖ p(z))", loss: "the total loss" },
+        loss(inputs, ctx) {
+          const beta = s.klWarmupEpochs > 0 ? s.beta * Math.min(1, (ctx.epoch - 1 + ctx.batch / ctx.batchesPerEpoch) / s.klWarmupEpochs) : s.beta;
+          t.lastBeta = beta;
+          const x = inputs.x as tf.Tensor2D;
+          const eps = inputs.eps ? (tf.reshape(inputs.eps, [x.shape[0] * L, d]) as tf.Tensor2D) : null;
+          const terms = vaeTerms(model, x, eps, L, s.klMode);
+          return { loss: vaeLoss(terms, beta, s.freeBits), terms: { rec: tf.neg(tf.mean(terms.recon)) as tf.Scalar, kl: tf.mean(terms.kl) as tf.Scalar } };
+        },
+      },
+    ],
+    // Free bits clamp the batch-mean KL per dimension, which is not a mean over examples:
+    // such a loss cannot be split across threads, so it trains on one.
+    replica: s.freeBits > 0 ? undefined : () => ({ module: __filename, factory: "vaeReplica", args: [model.config, s] }),
+  };
+  return t;
+}
+
+/** A worker's copy of a VAE Trainable (data-parallel training rebuilds it from replica()). */
+export function vaeReplica(config: VaeConfig, s: VaeStepSettings): Trainable {
+  return vaeTrainable(new Vae(config, new Rng(0)), s);
 }
 
 const histories = new WeakMap<Vae, EpochMetrics[]>();

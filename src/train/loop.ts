@@ -23,6 +23,7 @@ import { Rng } from "../runtime/rng";
 import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
 import { progress } from "../runtime/progress";
 import { checkOptions as checkKnownKeys, InputError } from "../runtime/validate";
+import { DataParallel, localGradients } from "./parallel";
 
 /** n rows of rowSize numbers each: flattened images, code maps (indices), 2-D points. */
 export interface TrainData {
@@ -109,6 +110,12 @@ export interface FitOptions {
   label?: string;
   /** Stop each epoch after this many batches (smoke runs and tests). */
   maxBatchesPerEpoch?: number;
+  /**
+   * Threads computing each step's gradient (data-parallel, src/train/parallel.ts): the batch
+   * is split across worker threads holding replicas of the model (needs `model.replica()`).
+   * Same results as one thread up to float summation order. Default 1.
+   */
+  threads?: number;
   /** Number the epochs from here + 1 (continuing an earlier fit; default 0). */
   startEpoch?: number;
   /** After each epoch (after endEpoch): held-out metrics, stored in the record's `eval`. */
@@ -208,6 +215,7 @@ function checkOptions(model: Trainable, opts: FitOptions): void {
   }
   if (opts.batchSize !== undefined) positiveInt("batchSize", opts.batchSize, what);
   if (opts.maxBatchesPerEpoch !== undefined) positiveInt("maxBatchesPerEpoch", opts.maxBatchesPerEpoch, what);
+  if (opts.threads !== undefined) positiveInt("threads", opts.threads, what);
   if (opts.startEpoch !== undefined && (!Number.isInteger(opts.startEpoch) || opts.startEpoch < 0)) {
     throw new FitOptionsError(`fit(${what}): startEpoch must be a non-negative integer, got ${String(opts.startEpoch)}.`);
   }
@@ -261,6 +269,7 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
   const firstEpoch = (opts.startEpoch ?? 0) + 1;
   const rowBuf = data.x instanceof Float32Array ? new Float32Array(B * data.rowSize) : new Int32Array(B * data.rowSize);
   const labelBuf = data.labels ? new Int32Array(B) : undefined;
+  const engine = (opts.threads ?? 1) > 1 ? await DataParallel.create(model, opts.threads!) : null;
   let steps = 0;
   let trainSeconds = 0;
   let trainExamples = 0;
@@ -286,7 +295,8 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
         const inputs = tf.tidy(() => model.prepareBatch({ x, labels, size: m, rowSize: data.rowSize }, ctx));
         try {
           for (let pi = 0; pi < phases.length; pi++) {
-            const values = runPhase(model, phases[pi], pi, phases.length, inputs, ctx, optimizers[pi], b, lossKey(phases[pi]));
+            const g = engine ? await engine.gradients(pi, inputs, ctx) : localGradients(model, pi, inputs, ctx);
+            const values = applyPhase(model, phases[pi], pi, phases.length, g, ctx, optimizers[pi], b, lossKey(phases[pi]));
             for (const [k, v] of values) sums[k] = (sums[k] ?? 0) + v * m;
           }
           if (model.afterStep) tf.tidy(() => model.afterStep!(inputs, ctx));
@@ -319,6 +329,7 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
     }
     finished = true;
   } finally {
+    engine?.dispose();
     for (const o of optimizers) o.dispose();
     if (bar && finished) {
       const last = history[history.length - 1];
@@ -328,36 +339,24 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
   return { history, steps, examplesPerSec: trainExamples / Math.max(trainSeconds, 1e-9) };
 }
 
-/** One phase of one step: gradient, divergence check, update. Returns [name, value] pairs. */
-function runPhase(
+/** One phase of one step, given its gradient: divergence check, update. Returns [name, value] pairs. */
+function applyPhase(
   model: Trainable,
   phase: TrainPhase,
   index: number,
   count: number,
-  inputs: Record<string, tf.Tensor>,
+  g: { grads: Record<string, tf.Tensor>; loss: number; terms: Record<string, number> },
   ctx: StepContext,
   optimizer: tf.Optimizer,
   b: number,
   lossKey: string,
 ): [string, number][] {
-  const vars = phase.variables();
-  let termNames: string[] = [];
-  let termsT: tf.Tensor | null = null;
-  const { grads, value } = tf.tidy(() => {
-    const g = tf.variableGrads(() => {
-      const out = phase.loss(inputs, ctx);
-      termNames = Object.keys(out.terms ?? {});
-      if (termNames.length) termsT = tf.keep(tf.stack(termNames.map((k) => out.terms![k])));
-      return out.loss;
-    }, vars);
-    return { grads: g.grads, value: tf.reshape(g.value, [1]) };
-  });
-  const [loss] = value.dataSync();
-  const termValues = termsT ? Array.from((termsT as tf.Tensor).dataSync()) : [];
-  tf.dispose([value, ...(termsT ? [termsT as tf.Tensor] : [])]);
+  const { grads, loss } = g;
+  const termNames = Object.keys(g.terms);
+  const termValues = termNames.map((k) => g.terms[k]);
   const badTerm = termNames.findIndex((_, i) => !Number.isFinite(termValues[i]));
   if (badTerm >= 0 || !Number.isFinite(loss)) {
-    tf.dispose(grads);
+    tf.dispose(Object.values(grads));
     const name = badTerm >= 0 ? termNames[badTerm] : lossKey;
     const v = badTerm >= 0 ? termValues[badTerm] : loss;
     const said = phase.termLabels?.[badTerm >= 0 ? name : "loss"] ?? name;
@@ -369,6 +368,6 @@ function runPhase(
     );
   }
   optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
-  tf.dispose(grads);
+  tf.dispose(Object.values(grads));
   return [[lossKey, loss], ...termNames.map((k, i) => [k, termValues[i]] as [string, number])];
 }

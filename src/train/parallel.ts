@@ -245,7 +245,8 @@ function dataOf(t: tf.Tensor): Float32Array | Int32Array {
  * The gradient of `scale` × one phase's loss on the main thread: grads, the scaled loss and the
  * scaled terms (values). scale = n_k / n for a shard, 1 for a whole batch.
  */
-function localGradients(model: Trainable, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext, scale = 1): ShardedGradients {
+/** One thread: the gradient of phase `phaseIndex`'s loss (times `scale`) on `inputs`, with the loss and terms. */
+export function localGradients(model: Trainable, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext, scale = 1): ShardedGradients {
   const phase = model.phases()[phaseIndex];
   const vars = phase.variables();
   let termNames: string[] = [];

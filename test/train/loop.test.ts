@@ -281,6 +281,30 @@ describe("trainVae on fit", () => {
     model.dispose();
   }, 60_000);
 
+  it("with 2 threads gives the one-thread losses and weights up to float summation order", async () => {
+    const images = loadEmbeddedMnist().images.subarray(0, 256 * 784);
+    const cfg = { hidden: [32], latentDim: 3 };
+    const runs: { losses: number[]; w: number[] }[] = [];
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    for (const threads of [1, 2]) {
+      const model = createVae(cfg, new Rng(3));
+      const h = (await trainVae(model, images, { epochs: 2, batchSize: 64, rng: new Rng(5), showProgress: false, threads })).history;
+      const w = model.weights();
+      runs.push({ losses: h.map((e) => [e.loss, e.reconstruction, e.kl]).flat(), w: Array.from(w["dec/out/bias"].dataSync()) });
+      tf.dispose(Object.values(w));
+      model.dispose();
+    }
+    console.warn = warn;
+    // The workers really ran: DataParallel warns whenever it falls back to one thread.
+    expect(warnings).toEqual([]);
+    // float32 sums in another order: relative differences of a few ulps per step, compounded
+    // over 8 Adam steps; 1e-4 is far below what a wrong shard weighting would give (≥ 1e-2).
+    runs[1].losses.forEach((v, i) => expect(Math.abs(v - runs[0].losses[i]) / Math.abs(runs[0].losses[i])).toBeLessThan(1e-4));
+    runs[1].w.forEach((v, i) => expect(Math.abs(v - runs[0].w[i])).toBeLessThan(1e-3));
+  }, 180_000);
+
   it("refuses data of another image size instead of training on scrambled rows", async () => {
     const model = createVae({ hidden: [8], latentDim: 2 }, new Rng(1));
     await expect(trainVae(model, new Float32Array(14 * 14 * 3), { epochs: 1, showProgress: false })).rejects.toThrow(/not a positive multiple of D = 784/);
