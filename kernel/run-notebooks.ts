@@ -301,22 +301,29 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   /** Fail the notebook for the first late fault: at the cell that started it. */
   const lateFault = (runningCode: number | null): NotebookResult | null => {
     if (faults.length === 0) return null;
-    const f = faults[0];
-    const cell = f.count !== null ? byCount.get(f.count) : undefined;
-    const index = cell?.index ?? -1;
-    const num = cell?.codeNumber ?? runningCode ?? 0;
-    const c = index >= 0 ? nb.cells[index] : null;
-    const source = c ? joinSource(c.source) : "";
-    const later = runningCode !== null && runningCode !== num ? ` (it surfaced while code cell ${runningCode} ran)` : "";
-    if (c) {
-      (c.outputs ??= []).push({ output_type: "stream", name: "stderr", text: `[latentlab runner] ${f.kind} raised by this cell${later}:\n${f.text}\n` });
-    }
-    result.failure = { index, codeCellNumber: num, id: c?.id ?? "", sourceExcerpt: excerpt(source), errorText: f.text };
-    const where = c ? `code cell ${num} (cell index ${index}, id ${c.id ?? ""})` : `code outside any cell`;
-    const message = `${name}: ${where}: ${f.kind}${later}: ${f.kind.startsWith("unhandled") ? "a promise nobody awaited rejected; await it (or add .catch)" : "a callback it scheduled (a timer, an event) threw; catch the error inside the callback"}\n  source:\n${excerpt(source)}\n  error:\n${tail(f.text)
+    const described = faults.map((f) => {
+      const cell = f.count !== null ? byCount.get(f.count) : undefined;
+      const index = cell?.index ?? -1;
+      const num = cell?.codeNumber ?? runningCode ?? 0;
+      const c = index >= 0 ? nb.cells[index] : null;
+      const later = runningCode !== null && runningCode !== num ? ` (it surfaced while code cell ${runningCode} ran)` : "";
+      if (c) {
+        (c.outputs ??= []).push({ output_type: "stream", name: "stderr", text: `[latentlab runner] ${f.kind} raised by this cell${later}:\n${f.text}\n` });
+      }
+      const where = c ? `code cell ${num} (cell index ${index}, id ${c.id ?? ""})` : `code outside any cell`;
+      const hint = f.kind.startsWith("unhandled")
+        ? "a promise nobody awaited rejected; await it (or add .catch)"
+        : "a callback it scheduled (a timer, an event) threw; catch the error inside the callback";
+      return { f, index, num, c, headline: `${name}: ${where}: ${f.kind}${later}: ${hint}` };
+    });
+    const first = described[0];
+    const source = first.c ? joinSource(first.c.source) : "";
+    result.failure = { index: first.index, codeCellNumber: first.num, id: first.c?.id ?? "", sourceExcerpt: excerpt(source), errorText: first.f.text };
+    const more = described.slice(1).map((d) => `\n  also: ${d.headline}: ${d.f.text.split("\n")[0]}`).join("");
+    const message = `${first.headline}\n  source:\n${excerpt(source)}\n  error:\n${tail(first.f.text)
       .split("\n")
       .map((l) => "    " + l)
-      .join("\n")}`;
+      .join("\n")}${more}`;
     return finish("error", message);
   };
   try {
