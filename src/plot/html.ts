@@ -36,6 +36,16 @@ export function plotlyScriptTags(): string {
   );
 }
 
+/** A static rendering of a figure, embedded in its HTML for front ends that do not run scripts. */
+export interface StaticImage {
+  mime: "image/svg+xml" | "image/png";
+  /** The image bytes, base64. */
+  base64: string;
+  /** CSS pixels (the size it was drawn at). */
+  width: number;
+  height: number;
+}
+
 export interface FigureHtmlOptions {
   /** Inline plotly.js before the figure (the first figure of a kernel session, or a standalone page). */
   includePlotly: boolean;
@@ -43,12 +53,31 @@ export interface FigureHtmlOptions {
   notebook?: string;
   /** Fixed height in px when the layout does not set one (default 450, Plotly's own). */
   height?: number;
+  /** A static image shown until (and unless) the script draws the interactive figure. */
+  staticImage?: StaticImage;
+}
+
+/** The class of the text that says how to see the interactive figure (removed when it draws). */
+export const FIGURE_NOTE_CLASS = "latentlab-figure-note";
+
+/**
+ * The text shown where scripts do not run (an untrusted notebook in classic Notebook or
+ * JupyterLab, GitHub, nbviewer without scripts): plain text, so it survives HTML sanitizing.
+ */
+export function figureNote(name: string, hasImage: boolean): string {
+  const what = hasImage ? `Static image of figure "${name}".` : `Interactive figure "${name}" (Plotly) is not drawn here.`;
+  return (
+    `${what} For the interactive version, trust this notebook (classic Notebook: File → Trust Notebook; ` +
+    `JupyterLab: the command "Trust Notebook") or re-run this cell.`
+  );
 }
 
 /**
- * A <div> plus a script that draws `fig` into it once `window.Plotly` exists. Expects `fig`
- * already passed through prepareFigure. The script waits up to 30 s for plotly.js (loaded by
- * the first figure of the session) and otherwise writes a message saying what to do.
+ * A <div> with the figure's static image (when given) and a note in plain text, plus a script
+ * that replaces both by the interactive Plotly figure once `window.Plotly` exists. Where
+ * scripts are removed (untrusted notebooks) the image and the note stay. Expects `fig` already
+ * passed through prepareFigure. The script waits up to 30 s for plotly.js (loaded by the
+ * first figure of the session) and otherwise writes a message saying what to do.
  */
 export function figureHtml(fig: Figure, name: string, opts: FigureHtmlOptions): string {
   const id = figureDivId(name, opts.notebook);
@@ -70,16 +99,30 @@ export function figureHtml(fig: Figure, name: string, opts: FigureHtmlOptions): 
     `  function draw() {\n` +
     `    var el = target();\n` +
     `    if (!el) return;\n` +
-    `    if (window.Plotly) { el.setAttribute("data-drawn", "1"); window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }\n` +
+    `    if (window.Plotly) {\n` +
+    `      el.setAttribute("data-drawn", "1");\n` +
+    `      el.innerHTML = "";\n` +
+    `      el.style.height = ${scriptJson(`${height}px`)};\n` +
+    `      window.Plotly.newPlot(el, fig.data, fig.layout, fig.config);\n` +
+    `      return;\n` +
+    `    }\n` +
     `    if (++tries < 600) { setTimeout(draw, 50); return; }\n` +
     `    el.setAttribute("data-drawn", "1");\n` +
-    `    el.textContent = "plotly.js is not loaded in this page: the first figure of the kernel session carries it. Re-run that cell (or restart the kernel and run all).";\n` +
+    `    var note = el.querySelector(".${FIGURE_NOTE_CLASS}");\n` +
+    `    if (note) note.textContent = "plotly.js is not loaded in this page: the first figure of the kernel session carries it. Re-run that cell (or restart the kernel and run all).";\n` +
     `  }\n` +
     `  draw();\n` +
     `})();`;
+  const img = opts.staticImage;
+  const image = img
+    ? `<img src="data:${img.mime};base64,${img.base64}" alt="${escapeHtml(`figure ${name}`)}" width="${img.width}" height="${img.height}" style="max-width: 100%; height: auto;">\n`
+    : "";
   return (
     (opts.includePlotly ? plotlyScriptTags() : "") +
-    `<div id="${id}" class="latentlab-figure" style="width: ${width}; height: ${height}px;"></div>\n` +
+    `<div id="${id}" class="latentlab-figure" style="width: ${width}; min-height: 2em;">\n` +
+    image +
+    `<p class="${FIGURE_NOTE_CLASS}" style="font-size: 85%; color: #555;">${escapeHtml(figureNote(name, img !== undefined))}</p>\n` +
+    `</div>\n` +
     `<script type="text/javascript">\n${draw}\n</script>\n`
   );
 }

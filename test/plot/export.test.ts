@@ -81,5 +81,5 @@ describe("npm run figures: exporter", () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([2 * grid.width, 2 * grid.height]);
     fs.rmSync(a, { recursive: true, force: true });
     fs.rmSync(b, { recursive: true, force: true });
-  });
+  }, 300_000); // two browser starts: ~3 s each when idle, much longer on a loaded machine
 });
