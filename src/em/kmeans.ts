@@ -241,6 +241,9 @@ async function lloyd(ps: PointSet, init: Float64Array, o: RunOptions): Promise<K
   let spare: Float64Array = new Float64Array(k * d);
   const { sumSq } = o;
   const sums = kern.sums; // S_j, kept by kern.movePoint
+  // The kernel is shared by every restart: start each run from empty clusters (labels all −1),
+  // or a restart would inherit the previous run's sums and compute wrong centres.
+  sums.fill(0);
   const counts = new Int32Array(k);
   const labels = new Int32Array(n).fill(-1); // the state that sums/counts describe
   let prevAssign: Int32Array | null = null;

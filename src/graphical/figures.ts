@@ -61,11 +61,18 @@ export function dagFigure(dag: DagLike, opts: DagFigureOptions = {}): Figure {
   });
   const xs = Object.values(pos).map((p) => p[0]);
   const ys = Object.values(pos).map((p) => p[1]);
-  const xRange = Math.max(...xs) - Math.min(...xs) + 1.2;
   const yRange = Math.max(...ys) - Math.min(...ys) + 1.1;
   // Equal axis scales (scaleanchor); the plot area is about 400×300 px, a node is 44 px wide.
-  const pxPerUnit = Math.min(400 / xRange, 300 / yRange);
-  const radius = 25 / pxPerUnit;
+  // Captions sit right of their node: the x range grows until the longest one fits (≈ 7 px per
+  // character at 12 px), so no caption runs off the right edge.
+  let xHi = Math.max(...xs) + 0.6;
+  let pxPerUnit = 0;
+  let radius = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    pxPerUnit = Math.min(400 / (xHi - Math.min(...xs) + 0.6), 300 / yRange);
+    radius = 25 / pxPerUnit;
+    for (const [n, t] of Object.entries(opts.captions ?? {})) if (pos[n]) xHi = Math.max(xHi, pos[n][0] + radius * 1.1 + (7 * t.length + 10) / pxPerUnit);
+  }
   const annotations: Record<string, unknown>[] = [];
   for (const n of dag.nodes) {
     for (const p of n.parents) {
@@ -93,7 +100,7 @@ export function dagFigure(dag: DagLike, opts: DagFigureOptions = {}): Figure {
   if (opts.captions) {
     for (const [n, t] of Object.entries(opts.captions)) {
       if (!pos[n]) continue;
-      annotations.push({ x: pos[n][0] + radius * 1.1, y: pos[n][1], xref: "x", yref: "y", xanchor: "left", text: t, showarrow: false, font: { size: 11 } });
+      annotations.push({ x: pos[n][0] + radius * 1.1, y: pos[n][1], xref: "x", yref: "y", xanchor: "left", text: t, showarrow: false, font: { size: 12 } });
     }
   }
   const latent = dag.nodes.map((n) => n.name).filter((n) => !observed.has(n));
@@ -104,7 +111,7 @@ export function dagFigure(dag: DagLike, opts: DagFigureOptions = {}): Figure {
     data,
     layout: {
       title: { text: opts.title ?? "Directed graphical model" },
-      xaxis: { visible: false, range: [Math.min(...xs) - 0.6, Math.max(...xs) + 0.6 + (opts.captions ? 1.2 : 0)] },
+      xaxis: { visible: false, range: [Math.min(...xs) - 0.6, xHi] },
       yaxis: { visible: false, range: [Math.min(...ys) - 0.6, Math.max(...ys) + 0.5], scaleanchor: "x" },
       showlegend: false,
       annotations,

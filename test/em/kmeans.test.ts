@@ -155,6 +155,13 @@ describe("K-means (Lloyd)", () => {
       expect(x.restartInertias).toEqual(lloyd.restartInertias);
       expect(Array.from(x.labels)).toEqual(Array.from(lloyd.labels));
     }
+    // Each restart equals a single run from that restart's k-means++ centres (the same draws of
+    // the generator): no run inherits the previous one's cluster sums.
+    const r = new Rng(11);
+    for (let s = 0; s < 4; s++) {
+      const single = await kMeans(ps, { k: 7, init: kMeansPlusPlus(ps, 7, r), algorithm: "lloyd", engine: "exact", ...quiet });
+      expect(lloyd.restartInertias![s]).toBeCloseTo(single.inertia, 9);
+    }
   });
 
   it("degenerate inputs: clear errors or documented behaviour", async () => {
