@@ -105,13 +105,13 @@ export function hasHiddenTests(source: string): boolean {
   return source.split("\n").some((l) => BEGIN_HIDDEN.test(l));
 }
 
-/** The name of the function or variable whose body/initialiser starts before line `i`. */
+/** The name of the function (declaration, method or arrow function) whose body encloses line `i`. */
 function enclosingName(lines: string[], i: number): string | undefined {
   for (let j = i - 1; j >= 0; j--) {
     const m =
       lines[j].match(/\bfunction\s*\*?\s*([A-Za-z_$][\w$]*)/) ??
-      lines[j].match(/^\s*(?:export\s+)?(?:async\s+)?([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*(?::[^{]*)?\{\s*$/) ??
-      lines[j].match(/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=/);
+      lines[j].match(/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=\s*(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*(?::[^=]*)?=>/) ??
+      lines[j].match(/^\s*(?:public\s+|private\s+|static\s+|async\s+)*([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*(?::[^{]*)?\{\s*$/);
     if (m && !["if", "for", "while", "switch", "catch"].includes(m[1])) return m[1];
   }
   return undefined;

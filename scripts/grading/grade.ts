@@ -377,6 +377,14 @@ export function submissionProblem(nb: unknown): { status: "unreadable" | "wrong-
   return null;
 }
 
+/** A cell's error text: its Jupyter `error` outputs (ename: evalue, traceback) and its stderr. */
+export function errorText(outputs: Output[], stderr: string): string {
+  const errs = outputs
+    .filter((o): o is Extract<Output, { output_type: "error" }> => o.output_type === "error")
+    .map((e) => [`${e.ename}: ${e.evalue}`, ...e.traceback.filter((l) => !l.startsWith(`${e.ename}: ${e.evalue}`))].join("\n").replace(/\x1b\[[0-9;]*m/g, ""));
+  return [...errs, stderr.trim()].filter(Boolean).join("\n");
+}
+
 function tail(text: string, max = 1500): string {
   const t = text.trim();
   return t.length > max ? "…" + t.slice(-max) : t;
@@ -388,7 +396,9 @@ async function run(kernel: KernelClient, code: string, timeoutSeconds: number, o
     const out = await kernel.execute(code, { timeoutSeconds, graceSeconds: 2, onMessage }).catch(
       (e: Error): ExecuteOutcome => ({ status: kernel.exitInfo ? "died" : "error", executionCount: null, messages: [], stderr: `lost contact with the kernel: ${e.message}`, seconds: 0 }),
     );
-    if (out.status !== "abort" || attempt >= 2) return out;
+    // tslab cancels requests that arrive within 200 ms of an error ("abort"; "aborted" with the kernel's patches).
+    if ((out.status as string) !== "abort" && (out.status as string) !== "aborted") return out;
+    if (attempt >= 3) return out;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -447,7 +457,7 @@ export async function gradeSubmission(source: Notebook, submission: Notebook, op
     const pre = await run(kernel, preambleSource(api), cellTimeout, () => {});
     if (pre.status !== "ok") {
       report.status = "kernel-failed";
-      report.stopped = `the grader's preamble failed: ${tail(pre.stderr || pre.message || pre.status, 600)}`;
+      report.stopped = `the grader's preamble failed: ${tail(errorText([], pre.stderr) || pre.message || pre.status, 600)}`;
     }
     for (const cell of plan.cells) {
       if (report.stopped) {
@@ -497,14 +507,15 @@ export async function gradeSubmission(source: Notebook, submission: Notebook, op
                 ? `timed out after ${Math.round(timeout)} s`
                 : out.status === "died"
                   ? "the kernel died while this test ran"
-                  : tail(out.stderr || out.message || out.status);
+                  : tail(errorText(outputs, out.stderr) || out.message || out.status);
         }
       }
       if (cell.kind === "test") {
         const q = results.get(cell.gradeId!)!;
         const broken = report.cells.find((c) => (c.kind === "solution" || c.kind === "student") && c.status !== "ok");
         if (q.status !== "passed" && broken) {
-          const err = broken.outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => joinSource((o as { text: string | string[] }).text)).join("").trim().split("\n").map((l) => l.trim()).find((l) => /\b\w*Error\b|not implemented|^\d+:\d+ - /.test(l)) ?? "";
+          const errText = errorText(broken.outputs, broken.outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => joinSource((o as { text: string | string[] }).text)).join(""));
+          const err = errText.split("\n").map((l) => l.trim()).find((l) => /\b\w*Error\b|not implemented|^\d+:\d+ - /.test(l)) ?? "";
           q.message += `\n(an earlier cell failed${broken.gradeId ? `: solution cell "${broken.gradeId}"` : ""}${err ? `: ${err.slice(0, 300)}` : ""}; fix that first)`;
         }
       }

@@ -15,13 +15,23 @@ if (!connectionFile || !root) {
 }
 process.env.LATENTLAB_KERNEL = "1";
 
-process.on("SIGINT", () => {
-  try {
-    require(path.join(root, "lib", "runtime", "abort.js")).interrupt();
-  } catch {
-    /* library not loaded: tslab's own interrupt still applies */
-  }
-});
+// The same tslab patches as kernel/launch.js (Jupyter error messages, declarations kept after a
+// failed cell, clean interrupts); only without them the abort signal is wired here.
+let patched = false;
+try {
+  patched = require(path.join(root, "kernel", "tslab-patches.js")).install();
+} catch {
+  patched = false; // an older checkout without the patches: tslab as shipped
+}
+if (!patched) {
+  process.on("SIGINT", () => {
+    try {
+      require(path.join(root, "lib", "runtime", "abort.js")).interrupt();
+    } catch {
+      /* library not loaded: tslab's own interrupt still applies */
+    }
+  });
+}
 
 require(path.join(root, "kernel", "tslab-speedup.js")).install();
 const { startKernel } = require(require.resolve("tslab/dist/main.js", { paths: [root] }));

@@ -76,7 +76,7 @@ export function sandboxReadOnlyPaths(root = PROJECT_ROOT): string[] {
   return [
     path.join(root, "package.json"),
     path.join(root, "node_modules"),
-    path.join(root, "kernel", "tslab-speedup.js"),
+    ...["tslab-speedup.js", "tslab-patches.js", "cell-guard.js"].map((f) => path.join(root, "kernel", f)).filter((f) => fs.existsSync(f)),
     path.join(root, "scripts", "grading", "sandbox-launch.js"),
   ];
 }
