@@ -34,3 +34,23 @@ export function vaeTrainable(architecture: "mlp" | "conv", seed: number): Traina
     replica: () => ({ module: __filename, factory: "vaeTrainable", args: [architecture, seed] }),
   };
 }
+
+/** The VQ-VAE of src/models/vqvae (keras-io's network: conv 3×3/2 1→32→64, 1×1 →16, K = 128, transposed back), uniform codebook start. */
+export function vqvaeTrainable(seed: number): Trainable {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createVqVae } = require("../../src/models/vqvae/model") as typeof import("../../src/models/vqvae/model");
+  const m = createVqVae({ init: "uniform", restartDeadCodes: false, warmupEpochs: 0 }, new Rng(seed));
+  (m as unknown as { replica: Trainable["replica"] }).replica = () => ({ module: __filename, factory: "vqvaeTrainable", args: [seed] });
+  return m;
+}
+
+/** The PixelCNN of src/models/pixelcnn (defaults: 7×7 mask A 1→64, 4 residual blocks [1×1 64→32, 3×3 mask B 32→32, 1×1 32→64], 1×1 heads), Bernoulli. */
+export function pixelCnnTrainable(seed: number): Trainable {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createPixelCnn } = require("../../src/models/pixelcnn/network") as typeof import("../../src/models/pixelcnn/network");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PixelCnnTrainable } = require("../../src/models/pixelcnn/trainable") as typeof import("../../src/models/pixelcnn/trainable");
+  const t = new PixelCnnTrainable(createPixelCnn({}, new Rng(seed)));
+  (t as unknown as { replica: Trainable["replica"] }).replica = () => ({ module: __filename, factory: "pixelCnnTrainable", args: [seed] });
+  return t;
+}

@@ -15,6 +15,7 @@
  *                                            with the flipped filter, strided as col2im(∂Y·Wᵀ); not a scalar loop
  *     Identity                               shares the data instead of copying (tape clones)
  *     Softplus                               max(x, 0) − log σ(|x|) on vectorized kernels
+ *     Sum                                    over leading axes (bias gradients) in one pass, no transpose (sum.ts)
  *   fused optimizer
  *     tf.train.adam                          one kernel per variable instead of 13
  *
@@ -31,6 +32,7 @@ import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from "./depth
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
 import { identityShared } from "./identity";
 import { softplusWasm } from "./softplus";
+import { sumWasm } from "./sum";
 import { ADAM_KERNEL, adamUpdateWasm, patchAdamOptimizer, unpatchAdamOptimizer } from "./adam";
 
 type Fn = (args: never) => unknown;
@@ -52,10 +54,11 @@ const REPLACED: Record<string, Fn> = {
   Conv2DBackpropInput: (args: KernelArgs) => conv2dBackpropInputConv(args, conv2dBackpropInputWasm),
   Identity: identityShared,
   Softplus: softplusWasm,
+  Sum: sumWasm,
 };
 
 export interface WasmKernelOptions {
-  /** Replace slow wasm kernels (BatchMatMul, _FusedMatMul, Conv2D, Conv2DBackpropInput, Identity, Softplus) too (default true). */
+  /** Replace slow wasm kernels (BatchMatMul, _FusedMatMul, Conv2D, Conv2DBackpropInput, Identity, Softplus, Sum) too (default true). */
   replaceSlow?: boolean;
   /** Route tf.train.adam updates through the fused kernel on wasm (default true). */
   fuseAdam?: boolean;
