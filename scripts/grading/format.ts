@@ -149,7 +149,7 @@ export function stripSolutions(source: string, where: string, fallbackWhat: stri
       const [, indent, code] = one;
       const decl = code.match(/^((?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+?)?)\s*=/);
       if (decl) {
-        out.push(`${indent}${decl[1]} = (() => { ${stubThrow("", decl[2])} })(); // YOUR CODE HERE`);
+        out.push(`${indent}${decl[1].trimEnd()} = (() => { ${stubThrow("", decl[2])} })(); // YOUR CODE HERE`);
       } else {
         out.push(`${indent}// YOUR CODE HERE`, stubThrow(indent, enclosingName(lines, i) ?? fallbackWhat));
       }

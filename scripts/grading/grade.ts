@@ -150,13 +150,24 @@ export function buildPlan(
     list.push(cell);
     extras.set(anchor, list);
   });
-  // Moved: a locked cell that the student's notebook has before a cell it used to follow.
-  let maxK = -1;
-  for (const id of order) {
-    const s = known.get(id)!;
-    if (s.k < maxK && s.role !== "solution") issues.push(`${s.role === "test" ? "test" : "locked"} cell "${id}" was moved; it ran at its original place`);
-    maxK = Math.max(maxK, s.k);
+  // Moved: the graded cells outside a longest run of cells still in the instructor's order.
+  const ks = order.map((id) => known.get(id)!.k);
+  const best = ks.map(() => 1);
+  const prev = ks.map(() => -1);
+  for (let a = 0; a < ks.length; a++) {
+    for (let b = 0; b < a; b++) {
+      if (ks[b] < ks[a] && best[b] + 1 > best[a]) {
+        best[a] = best[b] + 1;
+        prev[a] = b;
+      }
+    }
   }
+  const inOrder = new Set<number>();
+  for (let a = best.length ? best.indexOf(Math.max(...best)) : -1; a >= 0; a = prev[a]) inOrder.add(a);
+  order.forEach((id, a) => {
+    const s = known.get(id)!;
+    if (!inOrder.has(a) && s.role !== "solution") issues.push(`${s.role === "test" ? "test" : "locked"} cell "${id}" was moved; it ran at its original place`);
+  });
   const cells: PlanCell[] = [];
   const pushExtras = (key: string | null) => {
     for (const c of extras.get(key) ?? []) {
