@@ -110,7 +110,7 @@ export function specForPreset(fig: Figure, preset?: SizePreset): Figure {
 
 /** One text element of a drawn figure that does not fit inside the canvas. */
 export interface FitProblem {
-  /** What it is: "title", "x-axis title", "legend", "colorbar title", "annotation". */
+  /** What it is: "title", "x-axis title", "legend", "colorbar title", "annotation" (or "A overlapping B …"). */
   what: string;
   text: string;
   /** Its bounding box in canvas pixels. */
@@ -218,7 +218,8 @@ export class FigureRenderer {
   /**
    * Draw `fig` at `size` in the page (as a user would see it, not toImage) and list the titles,
    * axis titles, colorbar titles, legend and annotations whose boxes leave the canvas (by more
-   * than half a pixel) or are empty. An empty list: everything fits.
+   * than half a pixel) or overlap one another (by more than 4 px each way). An empty list:
+   * everything fits.
    */
   async checkFit(fig: Figure, key: string, size: { width: number; height: number }): Promise<FitProblem[]> {
     const arg = { fig, seed: seedOf(key), size };
@@ -239,14 +240,17 @@ export class FigureRenderer {
         await w.Plotly.newPlot(el, fig.data, { ...(fig.layout ?? {}), width: size.width, height: size.height }, { ...(fig.config ?? {}), staticPlot: true, responsive: false });
         const canvas = (el.querySelector(".main-svg") as Element).getBoundingClientRect();
         const out: { what: string; text: string; box: { left: number; top: number; right: number; bottom: number } }[] = [];
+        const drawn: { what: string; text: string; box: { left: number; top: number; right: number; bottom: number } }[] = [];
+        const round = (b: { left: number; top: number; right: number; bottom: number }) => ({ left: Math.round(b.left), top: Math.round(b.top), right: Math.round(b.right), bottom: Math.round(b.bottom) });
         const check = (node: Element, what: string) => {
           const r = node.getBoundingClientRect();
           const text = (node.textContent ?? "").trim();
           if (r.width === 0 && r.height === 0) return; // not drawn (e.g. an empty title)
           const box = { left: r.left - canvas.left, top: r.top - canvas.top, right: r.right - canvas.left, bottom: r.bottom - canvas.top };
+          drawn.push({ what, text, box });
           const tol = 0.5;
           if (box.left < -tol || box.top < -tol || box.right > size.width + tol || box.bottom > size.height + tol) {
-            out.push({ what, text, box: { left: Math.round(box.left), top: Math.round(box.top), right: Math.round(box.right), bottom: Math.round(box.bottom) } });
+            out.push({ what, text, box: round(box) });
           }
         };
         // Titles are drawn in the top-level SVG that holds infolayer (one per figure).
@@ -261,6 +265,21 @@ export class FigureRenderer {
         });
         el.querySelectorAll("g.legend").forEach((n) => check(n, "legend"));
         el.querySelectorAll("g.annotation").forEach((n) => check(n, "annotation"));
+        // Two labels drawn over each other (a title over a legend, an axis title over another
+        // panel's title): overlapping by more than 4 px in both directions.
+        for (let i = 0; i < drawn.length; i++) {
+          for (let j = i + 1; j < drawn.length; j++) {
+            const a = drawn[i].box;
+            const b = drawn[j].box;
+            if (drawn[i].what === "legend" && drawn[j].what === "legend") continue;
+            if (drawn[i].text === "" || drawn[j].text === "") continue; // arrows (annotations without text)
+            const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (w > 4 && h > 4) {
+              out.push({ what: `${drawn[i].what} overlapping ${drawn[j].what} "${drawn[j].text.slice(0, 40)}"`, text: drawn[i].text, box: round(a) });
+            }
+          }
+        }
         return out;
       } finally {
         w.Plotly.purge(el);

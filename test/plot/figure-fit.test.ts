@@ -44,7 +44,7 @@ function figuresOf(file: string): NotebookFigure[] {
 }
 
 function describeProblems(key: string, problems: FitProblem[]): string[] {
-  return problems.map((p) => `${key}: ${p.what} "${p.text.slice(0, 60)}" at [${p.box.left}, ${p.box.top}]–[${p.box.right}, ${p.box.bottom}] leaves the ${SLIDE.width}×${SLIDE.height} canvas`);
+  return problems.map((p) => `${key}: ${p.what} "${p.text.slice(0, 60)}" at [${p.box.left}, ${p.box.top}]–[${p.box.right}, ${p.box.bottom}] ${p.what.includes("overlapping") ? "overlaps" : `leaves the ${SLIDE.width}×${SLIDE.height} canvas`}`);
 }
 
 describe.skipIf(!chromium)("figures fit a 1280×720 slide (needs Chromium)", () => {
