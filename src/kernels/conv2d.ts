@@ -301,14 +301,7 @@ export function conv2dBackpropFilterConv(args: KernelArgs, fallback: (a: KernelA
   }
   if (g.padTop < 0 || g.padLeft < 0 || B * H * W * C === 0 || B * OH * OW * O === 0) return fallback(args);
   const unpadded = g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0;
-  if (kh === 1 && kw === 1 && g.strideHeight === 1 && g.strideWidth === 1 && unpadded) {
-    // 1×1: ∂W = xᵀ · ∂y, one GEMM [C, B·H·W]·[B·H·W, O] (∂y packed as XNNPACK's right operand).
-    const xT = be.makeOutput([1, C, B * H * W], "float32");
-    transposeBPCtoCPB(heapF32(be, x), B * H * W, 1, C, heapF32(be, xT));
-    const dw = runOriginal("BatchMatMul", be, { a: xT, b: view(dy, [1, B * H * W, O]) }, { transposeA: false, transposeB: false });
-    release(be, xT);
-    return view(dw, filterShape);
-  }
+  if (kh === 1 && kw === 1 && g.strideHeight === 1 && g.strideWidth === 1 && unpadded) return backpropFilter1x1(be, x, dy, B * H * W, C, O, filterShape);
   if (C < convConfig.minGradChannels) return fallback(args);
   // Bottom/right padding giving kh (kw) outputs; negative means rows the forward pass never read.
   const pb = kh + (OH - 1) * g.strideHeight - H - g.padTop;
@@ -351,6 +344,43 @@ export function conv2dBackpropFilterConv(args: KernelArgs, fallback: (a: KernelA
     }
   }
   release(be, yT);
+  return out;
+}
+
+/** Rows per chunk of the 1×1 filter gradient: both chunk operands within ~256 KB. */
+export const gemmChunk = { maxFloats: 1 << 16 };
+
+/**
+ * ∂W of a 1×1 stride-1 convolution: ∂W = xᵀ·∂y = Σ_chunks x_chunkᵀ · ∂y_chunk over chunks of
+ * R rows. One GEMM over all B·H·W rows runs XNNPACK's microkernel along a reduction of 50,000
+ * numbers with no cache blocking (measured 2.9 GFLOPS for [32, 50176]·[50176, 64]); chunks
+ * keep both operands in cache. Chunk results are summed in float32, in chunk order.
+ */
+function backpropFilter1x1(be: WasmBackendLike, x: TensorInfo, dy: TensorInfo, rows: number, C: number, O: number, filterShape: number[]): TensorInfo {
+  const R = Math.max(64, Math.floor(gemmChunk.maxFloats / Math.max(C, O)));
+  const out = be.makeOutput(filterShape, "float32");
+  const xc = be.makeOutput([1, C, Math.min(R, rows)], "float32");
+  let dyc: TensorInfo | null = null;
+  try {
+    for (let r0 = 0; r0 < rows; r0 += R) {
+      const n = Math.min(R, rows - r0);
+      const a: TensorInfo = n === R || r0 === 0 ? view(xc, [1, C, n]) : be.makeOutput([1, C, n], "float32");
+      transposeBPCtoCPB(heapF32(be, x).subarray(r0 * C, (r0 + n) * C), n, 1, C, heapF32(be, a));
+      if (dyc) release(be, dyc);
+      dyc = be.makeOutput([1, n, O], "float32");
+      heapF32(be, dyc).set(heapF32(be, dy).subarray(r0 * O, (r0 + n) * O));
+      const prod = runOriginal("BatchMatMul", be, { a, b: dyc }, { transposeA: false, transposeB: false });
+      if (a.dataId !== xc.dataId) release(be, a);
+      const pr = heapF32(be, prod);
+      const acc = heapF32(be, out);
+      if (r0 === 0) acc.set(pr);
+      else for (let i = 0; i < acc.length; i++) acc[i] += pr[i];
+      release(be, prod);
+    }
+  } finally {
+    release(be, xc);
+    if (dyc) release(be, dyc);
+  }
   return out;
 }
 

@@ -18,7 +18,7 @@ import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../src/runtime/rng";
 import { initBackend, useBackend } from "../../src/runtime/backend";
-import { convConfig, zeroTapCrop, geomFromInfo } from "../../src/kernels/conv2d";
+import { convConfig, gemmChunk, zeroTapCrop, geomFromInfo } from "../../src/kernels/conv2d";
 import { U32, randn } from "./helpers";
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
@@ -116,12 +116,15 @@ const CASES: Case[] = [
   { name: "5×3 stride 3, 8→4 (∂x in 9 sub-pixel phases, some rows of taps empty)", x: [2, 11, 10, 8], f: [5, 3, 8, 4], s: 3, pad: "same" },
   { name: "1×1 stride 2, 8→3 (∂x: three of four phases have no taps)", x: [2, 7, 7, 8], f: [1, 1, 8, 3], s: 2, pad: "valid" },
   { name: "4×4 stride 2 same, 32→16 at 7×7 (conv VAE decoder's transposed layer, backwards)", x: [2, 14, 14, 32], f: [4, 4, 32, 16], s: 2, pad: "same" },
+  { name: "1×1, 16→24 over 5 chunks of rows (∂W summed chunk by chunk)", x: [3, 9, 10, 16], f: [1, 1, 16, 24], s: 1, pad: "valid" },
   { name: "3×3 dilation 2 forward, 8→4", x: [2, 9, 9, 8], f: [3, 3, 8, 4], s: 1, d: 2, pad: "same" },
 ];
 
 describe("conv2d routes on wasm (src/kernels/conv2d.ts) against float64 definitions", () => {
   for (const c of CASES) {
     it(c.name, async () => {
+      // small chunks for the chunked case: 3·9·10 = 270 rows in chunks of 64
+      gemmChunk.maxFloats = c.name.includes("chunks") ? 64 * 24 : 1 << 16;
       await initBackend();
       await useBackend("wasm");
       const r = new Rng(7);
