@@ -54,7 +54,7 @@ export function checkPixelCnnLabels(model: PixelCnn, labels: unknown, n: number,
   if (labels === undefined) throw new Error(`${where}: this model is class-conditional (${L} classes): pass one label per image.`);
   let out: Int32Array;
   if (typeof labels === "number") out = new Int32Array(n).fill(labels);
-  else if (labels instanceof Int32Array || Array.isArray(labels)) out = Int32Array.from(labels as ArrayLike<number>);
+  else if (Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView))) out = Int32Array.from(labels as ArrayLike<number>);
   else throw new Error(`${where}: labels must be an Int32Array (one per image) or one number for all, got ${typeof labels}.`);
   if (out.length !== n) throw new Error(`${where}: ${out.length} labels for ${n} images.`);
   for (let i = 0; i < n; i++) {
@@ -102,7 +102,7 @@ export interface PixelCnnNll {
 }
 
 /** The exact NLL of `data` (n images) under the model, in batches of `batchSize`. */
-export function pixelCnnNll(model: PixelCnn, data: PixelData, opts: { labels?: Int32Array | number; batchSize?: number } = {}): PixelCnnNll {
+export function pixelCnnNll(model: PixelCnn, data: PixelData, opts: { labels?: ArrayLike<number> | number; batchSize?: number } = {}): PixelCnnNll {
   const n = checkPixelData(model, data, "pixelCnnNll");
   const labels = checkPixelCnnLabels(model, opts.labels, n, "pixelCnnNll");
   const B = opts.batchSize ?? 256;

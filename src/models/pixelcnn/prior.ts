@@ -60,7 +60,7 @@ export function uniformCodeMaps(n: number, K: number, h: number, w: number, r: R
 export async function loadOrTrainPixelCnnPrior(
   vq: VqVae,
   trainCodes: Int32Array,
-  opts: { recipe?: PixelCnnRecipe; labels?: Int32Array; testCodes?: Int32Array; testLabels?: Int32Array; probeImages: Float32Array; vqSource?: string; dataDescription?: string },
+  opts: { recipe?: PixelCnnRecipe; labels?: ArrayLike<number>; testCodes?: Int32Array; testLabels?: ArrayLike<number>; probeImages: Float32Array; vqSource?: string; dataDescription?: string },
 ): Promise<LoadOrTrainPixelCnnResult> {
   const recipe = opts.recipe ?? PIXELCNN_RECIPES["pixelcnn-prior"];
   if (!(opts.probeImages instanceof Float32Array)) throw new Error("loadOrTrainPixelCnnPrior: pass probeImages (a few fixed test digits) to identify the VQ-VAE.");

@@ -16,7 +16,7 @@ import { fit, EpochRecord } from "../../train/loop";
 import { checkpointDir } from "../recipes";
 import { PixelCnn, PixelCnnConfig } from "./network";
 import { PixelCnnTrainable, Binarization } from "./trainable";
-import { pixelCnnNll, PixelData } from "./likelihood";
+import { checkPixelCnnLabels, pixelCnnNll, PixelData } from "./likelihood";
 import { checkPriorMatchesVq, hasPixelCnnCheckpoint, loadPixelCnn, savePixelCnn, VqIdentity } from "./checkpoint";
 
 export interface PixelCnnRecipe {
@@ -64,11 +64,13 @@ export interface TrainPixelCnnOptions {
   learningRate?: number;
   rng?: Rng;
   binarize?: Binarization;
-  labels?: Int32Array;
+  labels?: ArrayLike<number>;
   /** Held-out data (binary images or codes) scored after every epoch: eval.nll in nats. */
   evalData?: PixelData;
-  evalLabels?: Int32Array;
+  evalLabels?: ArrayLike<number>;
   maxBatchesPerEpoch?: number;
+  /** Data-parallel worker threads of fit (default 1). */
+  threads?: number;
   showProgress?: boolean;
   signal?: AbortSignal;
 }
@@ -76,7 +78,8 @@ export interface TrainPixelCnnOptions {
 /** Train through the shared loop `fit`; held-out NLL (nats per image) in each record's eval. */
 export async function trainPixelCnn(model: PixelCnn, x: PixelData, opts: TrainPixelCnnOptions) {
   const t = new PixelCnnTrainable(model, { binarize: opts.binarize });
-  return fit(t, opts.labels ? { x, rowSize: model.numPixels, labels: opts.labels } : { x, rowSize: model.numPixels }, {
+  const labels = opts.labels === undefined ? undefined : checkPixelCnnLabels(model, opts.labels, x.length / model.numPixels, "trainPixelCnn");
+  return fit(t, labels ? { x, rowSize: model.numPixels, labels } : { x, rowSize: model.numPixels }, {
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     learningRate: opts.learningRate,
@@ -84,6 +87,7 @@ export async function trainPixelCnn(model: PixelCnn, x: PixelData, opts: TrainPi
     signal: opts.signal,
     showProgress: opts.showProgress,
     maxBatchesPerEpoch: opts.maxBatchesPerEpoch,
+    threads: opts.threads,
     evaluate: opts.evalData
       ? () => {
           const r = pixelCnnNll(model, opts.evalData!, { labels: opts.evalLabels });
@@ -101,9 +105,9 @@ export interface LoadOrTrainPixelCnnResult {
 }
 
 export interface LoadOrTrainPixelCnnOptions {
-  labels?: Int32Array;
+  labels?: ArrayLike<number>;
   evalData?: PixelData;
-  evalLabels?: Int32Array;
+  evalLabels?: ArrayLike<number>;
   dataDescription?: string;
   /** Config fields set at run time (e.g. numCategories = the VQ-VAE's K). */
   config?: Partial<PixelCnnConfig>;

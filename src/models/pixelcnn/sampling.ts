@@ -38,7 +38,7 @@ export interface SampleOptions {
   /** The n·D uniforms in [0, 1) to draw with (u[s·D + i] for pixel i of image s). */
   uniforms?: Float64Array;
   /** Class labels for a class-conditional model: one per image, or one number for all. */
-  labels?: Int32Array | number;
+  labels?: ArrayLike<number> | number;
   method?: SamplingMethod;
   showProgress?: boolean;
   signal?: AbortSignal;
@@ -219,7 +219,7 @@ export async function completePixelCnn(model: PixelCnn, images: PixelData, obser
  * The model's conditionals at every pixel given the data (teacher forcing), as probabilities:
  * Bernoulli: p(x_i = 1 | x_<i), n·D values; categorical: p(x_i = k | x_<i), n·D·K values.
  */
-export function pixelConditionals(model: PixelCnn, data: PixelData, labels?: Int32Array | number): Float32Array {
+export function pixelConditionals(model: PixelCnn, data: PixelData, labels?: ArrayLike<number> | number): Float32Array {
   const n = checkPixelData(model, data, "pixelConditionals");
   const lab = checkPixelCnnLabels(model, labels, n, "pixelConditionals");
   return tf.tidy(() => {

@@ -13,7 +13,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BatchRows, StepContext, Trainable, TrainPhase, TrainData } from "../../train/loop";
 import { binarizeDynamic } from "../../data/binarize";
-import { PixelCnn } from "./network";
+import { Rng } from "../../runtime/rng";
+import { PixelCnn, PixelCnnConfig } from "./network";
 import { checkPixelData, nllFromLogits, PixelData } from "./likelihood";
 
 export type Binarization = "dynamic" | "none";
@@ -50,6 +51,11 @@ export class PixelCnnTrainable implements Trainable {
     return out;
   }
 
+  /** How fit's data-parallel workers rebuild this model (issue 18): same config, weights copied in by the loop. */
+  replica(): { module: string; factory: string; args: unknown[] } {
+    return { module: __filename, factory: "pixelCnnReplica", args: [this.model.config, this.binarize, this.name] };
+  }
+
   phases(): TrainPhase[] {
     const m = this.model;
     const D = m.numPixels;
@@ -74,4 +80,9 @@ export function pixelCnnTrainData(model: PixelCnn, x: PixelData, labels?: Int32A
   if (!(x instanceof Float32Array || x instanceof Int32Array)) throw new Error("pixelCnnTrainData: x must be a Float32Array (images) or Int32Array (code maps).");
   if (x.length % model.numPixels !== 0) throw new Error(`pixelCnnTrainData: ${x.length} values is not a whole number of ${model.config.height}×${model.config.width} images.`);
   return labels ? { x, rowSize: model.numPixels, labels } : { x, rowSize: model.numPixels };
+}
+
+/** The replica factory of PixelCnnTrainable.replica(): the same architecture (the loop copies the weights). */
+export function pixelCnnReplica(config: PixelCnnConfig, binarize: Binarization, name: string): PixelCnnTrainable {
+  return new PixelCnnTrainable(new PixelCnn(config, new Rng(0)), { binarize, name });
 }

@@ -97,3 +97,29 @@ describe("PixelCNN checkpoints", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("PixelCNN data-parallel training", () => {
+  it("trains on 2 threads through fit's replicas with the same result as 1 thread up to float32 summation order", async () => {
+    const K = 5;
+    const r = new Rng(11);
+    const codes = markovCodes(128, K, r);
+    const cfg = { height: 7, width: 7, output: "categorical" as const, numCategories: K, channels: 8, blocks: 1, firstKernel: 3, embedding: 4 };
+    const warnings: string[] = [];
+    const orig = console.warn;
+    console.warn = (m: string) => void warnings.push(String(m));
+    try {
+      const a = new PixelCnn(cfg, new Rng(2));
+      const b = new PixelCnn(cfg, new Rng(2));
+      await trainPixelCnn(a, codes, { epochs: 1, batchSize: 32, rng: new Rng(3), showProgress: false });
+      await trainPixelCnn(b, codes, { epochs: 1, batchSize: 32, rng: new Rng(3), showProgress: false, threads: 2 });
+      expect(warnings.filter((w) => /worker|thread/i.test(w))).toEqual([]);
+      const na = pixelCnnNll(a, codes).nats;
+      const nb = pixelCnnNll(b, codes).nats;
+      expect(Math.abs(na - nb)).toBeLessThan(1e-3 * na);
+      a.dispose();
+      b.dispose();
+    } finally {
+      console.warn = orig;
+    }
+  }, 180_000);
+});
