@@ -43,7 +43,7 @@ function recipe(name: string, config: Partial<VqVaeConfig>, epochs: number, purp
 }
 
 /** Rate–distortion sweep sizes (the light network, EMA codebook, K-means init, dead-code restarts). */
-export const VQVAE_SWEEP_K = [16, 32, 64, 128, 256, 512];
+export const VQVAE_SWEEP_K = [16, 64, 128, 256, 512];
 
 const HEALTHY = { init: "kmeans" as const, warmupEpochs: 1, restartDeadCodes: true };
 
