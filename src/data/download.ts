@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { DatasetFileEntry, sha256File } from "./manifest";
+import { ensureDir } from "../io/ensureDir";
 
 /** The subset of the WHATWG fetch API that ensureFile uses (Node's global fetch fits). */
 export type FetchLike = (url: string, init?: { signal?: AbortSignal }) => Promise<Response>;
@@ -111,7 +112,7 @@ export async function ensureFile(entry: DatasetFileEntry, opts: EnsureFileOption
         `got ${size} bytes with SHA-256 ${digest}. Delete it and run again to download a fresh copy.`,
     );
   }
-  fs.mkdirSync(opts.cacheDir, { recursive: true });
+  ensureDir(opts.cacheDir, `Downloading ${entry.name} into the data cache`, "Set LATENTLAB_DATA_DIR to a writable folder (the download cache), or fix its permissions.");
   const fetchImpl: FetchLike = opts.fetchImpl ?? ((url, init) => fetch(url, init));
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const failures: string[] = [];

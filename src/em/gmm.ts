@@ -25,6 +25,7 @@ import * as linalg from "../math/linalg";
 import { LOG_SQRT_2PI } from "../math/special";
 import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
 import { Rng, rng as makeRng } from "../runtime/rng";
+import { checkOneOf, checkOptions, failInput } from "../runtime/validate";
 import { type PointSet, type PointsLike, toPointSet } from "./points";
 import { checkK, kMeansPlusPlus, randomCentres } from "./kmeansInit";
 
@@ -300,6 +301,12 @@ function covarianceOk(p: GmmParams, j: number): boolean {
 
 /** Fit a Gaussian mixture by EM. Deterministic given the seed of `opts.rng`. */
 export async function fitGmm(points: PointsLike, opts: GmmOptions): Promise<GmmFit> {
+  if (opts === undefined) failInput("fitGmm", "options", "an object with at least k (e.g. { k: 3 })", opts);
+  const o = checkOptions<GmmOptions>("fitGmm", opts, ["k", "covarianceType", "init", "rng", "maxIterations", "tol", "regCovar", "recordHistory", "signal", "onWarning"]);
+  if (o.covarianceType !== undefined) checkOneOf("fitGmm", "options.covarianceType", o.covarianceType, ["full", "diag", "spherical"] as const);
+  if (typeof o.init === "string") checkOneOf("fitGmm", "options.init", o.init, ["k-means++", "random"] as const, "or pass initial GmmParams");
+  else if (o.init !== undefined && (o.init === null || typeof o.init !== "object")) failInput("fitGmm", "options.init", '"k-means++", "random" or initial GmmParams', o.init);
+  if (o.rng !== undefined && !(o.rng instanceof Rng)) failInput("fitGmm", "options.rng", "an Rng (e.g. rng(0))", o.rng);
   const ps = toPointSet(points, "fitGmm");
   const { data, n, d } = ps;
   const { k } = opts;

@@ -32,6 +32,7 @@
  */
 import { loopSignal, throwIfAborted, yielder } from "../runtime/abort";
 import { Rng, rng as makeRng } from "../runtime/rng";
+import { checkBoolean, checkFunction, checkOneOf, checkOptions, failInput } from "../runtime/validate";
 import { type PointSet, type PointsLike, pointStats, sqDist, toPointSet } from "./points";
 import { checkK, kMeansPlusPlus, randomCentres } from "./kmeansInit";
 import {
@@ -162,11 +163,44 @@ function centresFrom(init: Float64Array | readonly (readonly number[])[], k: num
   return flat;
 }
 
+const KMEANS_OPTION_KEYS = [
+  "k",
+  "init",
+  "rng",
+  "restarts",
+  "maxIterations",
+  "tol",
+  "algorithm",
+  "engine",
+  "threads",
+  "recordHistory",
+  "signal",
+  "onWarning",
+  "onIteration",
+];
+
+/** Options as JavaScript may pass them: known keys, known enumerations, an Rng (InputError otherwise). */
+function checkKMeansOptions(opts: unknown): void {
+  if (opts === undefined) failInput("kMeans", "options", "an object with at least k (e.g. { k: 16 })", opts);
+  const o = checkOptions<KMeansOptions>("kMeans", opts, KMEANS_OPTION_KEYS);
+  if (o.engine !== undefined) checkOneOf("kMeans", "options.engine", o.engine, ["auto", "tfjs", "js", "exact"] as const);
+  if (o.algorithm !== undefined) checkOneOf("kMeans", "options.algorithm", o.algorithm, ["elkan-batched", "hamerly", "elkan", "lloyd"] as const);
+  if (typeof o.init === "string") checkOneOf("kMeans", "options.init", o.init, ["k-means++", "random"] as const, "or pass the initial centres (k rows of d numbers)");
+  else if (o.init !== undefined && !(o.init instanceof Float64Array) && !Array.isArray(o.init)) {
+    failInput("kMeans", "options.init", '"k-means++", "random", or the initial centres (a Float64Array of k·d numbers or k rows of d numbers)', o.init);
+  }
+  if (o.rng !== undefined && !(o.rng instanceof Rng)) failInput("kMeans", "options.rng", "an Rng (e.g. rng(0))", o.rng);
+  if (o.threads !== undefined) checkOneOf("kMeans", "options.threads", o.threads, [1, 2] as const);
+  if (o.recordHistory !== undefined) checkBoolean("kMeans", "options.recordHistory", o.recordHistory);
+  for (const f of ["onWarning", "onIteration"] as const) if (o[f] !== undefined) checkFunction("kMeans", `options.${f}`, o[f]);
+}
+
 /**
  * Run K-means (Lloyd's algorithm, by default accelerated by Elkan's bounds with batched searches) with `restarts` initializations
  * and return the best by final inertia. Deterministic given the seed of `opts.rng`.
  */
 export async function kMeans(points: PointsLike, opts: KMeansOptions): Promise<KMeansResult> {
+  checkKMeansOptions(opts);
   const ps = toPointSet(points, "kMeans", false);
   const { k } = opts;
   checkK(k, ps.n, "kMeans");

@@ -3,6 +3,7 @@
  * K-means and GMM EM take a `PointSet` (or nested arrays, converted once).
  */
 import type { ImageDataset } from "../data/mnist";
+import { failInput } from "../runtime/validate";
 
 /** n points of dimension d, row-major: point i is `data[i*d .. i*d+d)`. */
 export interface PointSet {
@@ -20,10 +21,21 @@ export type PointsLike = PointSet | readonly (readonly number[])[];
  * scan the data anyway (`pointStats`) pass `checkFinite = false` and get the same check there.
  */
 export function toPointSet(x: PointsLike, where = "points", checkFinite = true): PointSet {
+  const remedy = "Pass rows ([[x1, y1], [x2, y2], …]) or a PointSet { data, n, d } (e.g. pointSetFromImages for images)";
+  if (x === null || typeof x !== "object") failInput(where, "points", "rows of numbers or a PointSet { data, n, d }", x, remedy);
+  if (ArrayBuffer.isView(x)) {
+    failInput(where, "points", "rows of numbers or a PointSet { data, n, d }, not a flat typed array", x, `${remedy}: a flat array does not say the dimension d`);
+  }
   let ps: PointSet;
   if (Array.isArray(x)) {
     const rows = x as readonly (readonly number[])[];
     if (rows.length === 0) throw new RangeError(`${where}: no points given (an empty array).`);
+    if (typeof rows[0] === "number") {
+      failInput(where, "points", "rows of numbers, not a flat array of numbers", x, `${remedy}: a flat array does not say the dimension d`);
+    }
+    rows.forEach((r, i) => {
+      if (!Array.isArray(r) && !ArrayBuffer.isView(r)) failInput(where, `points[${i}]`, "a row of numbers", r, remedy);
+    });
     const d = rows[0].length;
     if (d === 0) throw new RangeError(`${where}: points have dimension 0.`);
     const data = new Float64Array(rows.length * d);
@@ -36,6 +48,9 @@ export function toPointSet(x: PointsLike, where = "points", checkFinite = true):
     ps = { data, n: rows.length, d };
   } else {
     ps = x as PointSet;
+    if (!(ps.data instanceof Float64Array) && !(ps.data instanceof Float32Array)) {
+      failInput(where, "points.data", "a Float64Array or Float32Array (a PointSet is { data, n, d })", ps.data, remedy);
+    }
     if (!Number.isInteger(ps.n) || !Number.isInteger(ps.d) || ps.n < 1 || ps.d < 1) {
       throw new RangeError(`${where}: n = ${ps.n} and d = ${ps.d} must be positive integers.`);
     }

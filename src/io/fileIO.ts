@@ -12,6 +12,9 @@
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as path from "path";
+import { ensureDir } from "./ensureDir";
+
+export { ensureDir };
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";
@@ -42,8 +45,13 @@ function joinWeightData(data: tf.io.WeightData | undefined): ArrayBuffer {
 /** Write `bytes` to `file` through a temporary file and a rename, so readers never see half a file. */
 function writeAtomic(file: string, bytes: Uint8Array | string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`Cannot write ${file}: ${(e as Error).message}. Check that the folder is writable and the disk is not full.`);
+  }
 }
 
 function toJSONText(obj: unknown, dir: string): string {
@@ -78,7 +86,7 @@ export function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts, met
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: weightSpecs }],
   };
   const text = toJSONText(modelJSON, dir);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir, `Saving a model to ${dir}`);
   // weights first, then the manifest that points at them
   writeAtomic(path.join(dir, WEIGHTS_BIN), new Uint8Array(weightData));
   writeAtomic(path.join(dir, MODEL_JSON), text);

@@ -16,11 +16,15 @@ import { cholesky, logDetFromCholesky } from "../math/linalg";
 import { KlMode, vaeTerms } from "./objective";
 import { logNormalFromEps, logStdNormal } from "./likelihood";
 import { Vae } from "./vae";
+import { checkFinite, checkOneOf, checkOptions, checkPositiveInt, failInput, InputError } from "../runtime/validate";
 
 function countOf(model: Vae, images: Float32Array, where: string): number {
-  const n = images.length / model.dataDim;
-  if (!Number.isInteger(n) || n === 0) throw new Error(`${where}: got ${images.length} numbers, not a positive multiple of D = ${model.dataDim}.`);
-  return n;
+  if (!(model instanceof Vae)) failInput(where, "model", "a Vae (from createVae or loadVae)", model);
+  return model.checkImages(where, images);
+}
+
+function checkRng(where: string, r: unknown): void {
+  if (r !== undefined && !(r instanceof Rng)) failInput(where, "options.rng", "an Rng (e.g. rng(0))", r);
 }
 
 export interface ElboReport {
@@ -45,10 +49,13 @@ export async function evaluateVae(
   opts: { rng?: Rng; samples?: number; klMode?: KlMode; batchSize?: number; signal?: AbortSignal } = {},
 ): Promise<ElboReport> {
   const n = countOf(model, images, "evaluateVae");
+  checkOptions("evaluateVae", opts, ["rng", "samples", "klMode", "batchSize", "signal"]);
+  const L = checkPositiveInt("evaluateVae", "options.samples", opts.samples ?? 1, "the number of z samples per image, e.g. samples: 1");
+  const B = checkPositiveInt("evaluateVae", "options.batchSize", opts.batchSize ?? 500);
+  checkOneOf("evaluateVae", "options.klMode", opts.klMode ?? "analytic", ["analytic", "mc"] as const);
+  checkRng("evaluateVae", opts.rng);
   const D = model.dataDim;
   const d = model.latentDim;
-  const L = opts.samples ?? 1;
-  const B = opts.batchSize ?? 500;
   const r = opts.rng ?? new Rng();
   const signal = loopSignal(opts.signal);
   const maybeYield = yielder();
@@ -96,10 +103,13 @@ export async function iwaeLogLikelihood(
   images: Float32Array,
   opts: { k: number; rng?: Rng; batchSize?: number; rowsPerPass?: number; signal?: AbortSignal; onBatch?: (done: number, total: number) => void },
 ): Promise<IwaeReport> {
-  if (model.config.deterministic) throw new Error("iwaeLogLikelihood: an autoencoder has no q(z|x); use a VAE.");
-  const k = opts.k;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`iwaeLogLikelihood: k must be a positive integer, got ${k}.`);
   const n = countOf(model, images, "iwaeLogLikelihood");
+  if (model.config.deterministic) throw new InputError("iwaeLogLikelihood: an autoencoder has no q(z|x); use a VAE.", "iwaeLogLikelihood");
+  checkOptions("iwaeLogLikelihood", opts, ["k", "rng", "batchSize", "rowsPerPass", "signal", "onBatch"]);
+  const k = checkPositiveInt("iwaeLogLikelihood", "options.k", opts.k, "the number of importance samples per image, e.g. k: 100");
+  checkRng("iwaeLogLikelihood", opts.rng);
+  if (opts.batchSize !== undefined) checkPositiveInt("iwaeLogLikelihood", "options.batchSize", opts.batchSize);
+  if (opts.rowsPerPass !== undefined) checkPositiveInt("iwaeLogLikelihood", "options.rowsPerPass", opts.rowsPerPass);
   const D = model.dataDim;
   const d = model.latentDim;
   const r = opts.rng ?? new Rng();
@@ -155,6 +165,7 @@ export async function iwaeLogLikelihood(
  */
 export function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): { count: number; activity: Float64Array; active: boolean[] } {
   const n = countOf(model, images, "activeUnits");
+  checkFinite("activeUnits", "threshold", threshold, "a variance threshold such as 0.01");
   const d = model.latentDim;
   const mu = model.encodeMeans(images);
   const mean = new Float64Array(d);

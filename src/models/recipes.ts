@@ -95,7 +95,7 @@ export async function loadOrTrainVae(
   const dir = checkpointDir(recipe.name);
   const retrain = opts.force || envRetrain();
   if (!isSmoke() && !retrain && hasVaeCheckpoint(dir)) {
-    const { model, info } = await loadVae(dir);
+    const { model, info } = await loadVae(dir, recipe.config); // a checkpoint made for another config is an error
     const p = info.provenance as Record<string, unknown>;
     console.log(
       `Loaded checkpoint ${recipe.name} (${p.epochs ?? "?"} epochs, seed ${p.seed ?? "?"}; made by: ${p.command ?? "?"}; ` +

@@ -15,6 +15,17 @@ import * as tf from "@tensorflow/tfjs";
 import { denseFused } from "./fusedDense";
 import { Rng } from "../runtime/rng";
 import { bernoulliLogLikelihood, gaussianLogLikelihood } from "./likelihood";
+import {
+  checkBoolean,
+  checkFloat32Array,
+  checkNumberArray,
+  checkOneOf,
+  checkOptions,
+  checkPositive,
+  checkPositiveInt,
+  failInput,
+  InputError,
+} from "../runtime/validate";
 
 let variableCounter = 0;
 
@@ -53,16 +64,37 @@ export const DEFAULT_VAE_CONFIG: VaeConfig = {
   deterministic: false,
 };
 
-function checkConfig(c: VaeConfig): void {
-  const bad = (what: string) => {
-    throw new Error(`Vae config: ${what}.`);
-  };
-  if (!Number.isInteger(c.height) || c.height <= 0 || !Number.isInteger(c.width) || c.width <= 0) bad(`height and width must be positive integers, got ${c.height}×${c.width}`);
-  if (!Number.isInteger(c.latentDim) || c.latentDim <= 0) bad(`latentDim must be a positive integer, got ${c.latentDim}`);
-  if (!Array.isArray(c.hidden) || c.hidden.some((h) => !Number.isInteger(h) || h <= 0)) bad(`hidden must be an array of positive integers, got ${JSON.stringify(c.hidden)}`);
-  if (c.architecture === "conv" && (c.height % 4 !== 0 || c.width % 4 !== 0)) bad(`the conv variant needs height and width divisible by 4, got ${c.height}×${c.width}`);
-  if (c.likelihood === "gaussian" && !(c.gaussianSigma > 0)) bad(`gaussianSigma must be > 0, got ${c.gaussianSigma}`);
-  if (c.architecture !== "mlp" && c.architecture !== "conv") bad(`architecture must be "mlp" or "conv", got ${c.architecture}`);
+const CONFIG_KEYS = Object.keys(DEFAULT_VAE_CONFIG);
+
+/**
+ * Check a (partial) config as given by the caller: known keys only, types from JavaScript too,
+ * enumerations, positive sizes. Every problem is an InputError naming the key and the fix.
+ */
+export function checkVaeConfig(config: unknown, where = "createVae"): void {
+  const c = checkOptions<Partial<VaeConfig>>(where, config, CONFIG_KEYS, "config");
+  const w = `${where}: config`;
+  if (c.height !== undefined) checkPositiveInt(w, "height", c.height);
+  if (c.width !== undefined) checkPositiveInt(w, "width", c.width);
+  if (c.latentDim !== undefined) checkPositiveInt(w, "latentDim", c.latentDim, "e.g. latentDim: 20");
+  if (c.hidden !== undefined) {
+    if (!Array.isArray(c.hidden)) failInput(w, "hidden", "an array of positive integers (hidden layer sizes, e.g. [400])", c.hidden);
+    c.hidden.forEach((h, i) => checkPositiveInt(w, `hidden[${i}]`, h));
+  }
+  if (c.activation !== undefined) checkOneOf(w, "activation", c.activation, ["relu", "tanh"] as const);
+  if (c.likelihood !== undefined) checkOneOf(w, "likelihood", c.likelihood, ["bernoulli", "gaussian"] as const);
+  if (c.gaussianSigma !== undefined) checkPositive(w, "gaussianSigma", c.gaussianSigma);
+  if (c.architecture !== undefined) checkOneOf(w, "architecture", c.architecture, ["mlp", "conv"] as const);
+  if (c.convChannels !== undefined) {
+    if (!Array.isArray(c.convChannels) || c.convChannels.length !== 2) failInput(w, "convChannels", "two positive integers, e.g. [16, 32]", c.convChannels);
+    c.convChannels.forEach((h, i) => checkPositiveInt(w, `convChannels[${i}]`, h));
+  }
+  if (c.deterministic !== undefined) checkBoolean(w, "deterministic", c.deterministic);
+}
+
+function checkConfig(c: VaeConfig, where: string): void {
+  if (c.architecture === "conv" && (c.height % 4 !== 0 || c.width % 4 !== 0)) {
+    failInput(`${where}: config`, "height × width", "divisible by 4 for the conv variant", `${c.height}×${c.width}`, 'use architecture: "mlp", or pad the images');
+  }
 }
 
 /** Uniform(−1/√fanIn, 1/√fanIn) initial values (PyTorch's nn.Linear / Conv2d default). */
@@ -80,8 +112,10 @@ export class Vae {
   readonly params: Map<string, tf.Variable> = new Map();
 
   constructor(config: Partial<VaeConfig> = {}, r: Rng = new Rng()) {
+    checkVaeConfig(config, "new Vae");
+    if (!(r instanceof Rng)) failInput("new Vae", "the second argument", "an Rng (e.g. rng(0))", r);
     this.config = { ...DEFAULT_VAE_CONFIG, ...config, hidden: [...(config.hidden ?? DEFAULT_VAE_CONFIG.hidden)] };
-    checkConfig(this.config);
+    checkConfig(this.config, "new Vae");
     const c = this.config;
     const D = c.height * c.width;
     const d = c.latentDim;
@@ -172,9 +206,37 @@ export class Vae {
   }
 
   private checkInput(x: tf.Tensor, what: string, dim: number): void {
+    if (!(x instanceof tf.Tensor)) failInput(`Vae.${what}`, "the input", `a [n, ${dim}] tf.Tensor`, x);
     if (x.rank !== 2 || x.shape[1] !== dim) {
-      throw new Error(`Vae.${what}: expected a [n, ${dim}] tensor, got shape [${x.shape.join(", ")}].`);
+      throw new InputError(`Vae.${what}: expected a [n, ${dim}] tensor, got shape [${x.shape.join(", ")}]; ${this.shapeHint(dim)}.`, `Vae.${what}`);
     }
+  }
+
+  private shapeHint(dim: number): string {
+    const c = this.config;
+    return dim === this.dataDim
+      ? `this model was built for ${c.height}×${c.width} images (D = ${this.dataDim}): flatten each image to ${this.dataDim} numbers, or build the model for your image size`
+      : `this model has latentDim ${this.latentDim}`;
+  }
+
+  /**
+   * Check a batch of flat images against the model: a Float32Array holding n ≥ 1 images of
+   * D = height·width numbers each. When the images' own size is known (`imageShape`, e.g. from
+   * the data loader), it must be the model's: a 28×28 model given 14×14 images is an error,
+   * not scrambled data. Returns n.
+   */
+  checkImages(where: string, images: unknown, imageShape?: { height: number; width: number }): number {
+    const D = this.dataDim;
+    const c = this.config;
+    const x = checkFloat32Array(where, "images", images, { multipleOf: D, minLength: D }, this.shapeHint(D));
+    if (imageShape && (imageShape.height !== c.height || imageShape.width !== c.width)) {
+      throw new InputError(
+        `${where}: images must be ${c.height}×${c.width} images (the model's size), got ${imageShape.height}×${imageShape.width} images. ` +
+          `Build the model with the data's height and width (createVae({ height: ${imageShape.height}, width: ${imageShape.width}, … })), or resize the images.`,
+        where,
+      );
+    }
+    return x.length / D;
   }
 
   /**
@@ -252,6 +314,8 @@ export class Vae {
 
   /** Fresh samples from the model: z ~ N(0, I), x̂ = E[x|z]. Returns n×D numbers. */
   sample(n: number, r: Rng): Float32Array {
+    checkPositiveInt("Vae.sample", "n", n, "the number of samples to draw");
+    if (!(r instanceof Rng)) failInput("Vae.sample", "r", "an Rng (e.g. rng(0))", r);
     const eps = r.normals(new Float32Array(n * this.latentDim));
     return tf.tidy(() => this.decodeMean(tf.tensor2d(eps, [n, this.latentDim]))).dataSync() as Float32Array;
   }
@@ -259,8 +323,8 @@ export class Vae {
   /** The encoder means μ(x) for a batch of images (n×D numbers) → n×d numbers. */
   encodeMeans(images: Float32Array, batchSize = 500): Float32Array {
     const D = this.dataDim;
-    const n = images.length / D;
-    if (!Number.isInteger(n)) throw new Error(`Vae.encodeMeans: ${images.length} numbers is not a multiple of D = ${D}.`);
+    const n = this.checkImages("Vae.encodeMeans", images);
+    checkPositiveInt("Vae.encodeMeans", "batchSize", batchSize);
     const out = new Float32Array(n * this.latentDim);
     for (let s = 0; s < n; s += batchSize) {
       const m = Math.min(batchSize, n - s);
@@ -275,8 +339,8 @@ export class Vae {
   encodeGaussian(images: Float32Array, batchSize = 500): { mu: Float32Array; variance: Float32Array } {
     const D = this.dataDim;
     const d = this.latentDim;
-    const n = images.length / D;
-    if (!Number.isInteger(n)) throw new Error(`Vae.encodeGaussian: ${images.length} numbers is not a multiple of D = ${D}.`);
+    const n = this.checkImages("Vae.encodeGaussian", images);
+    checkPositiveInt("Vae.encodeGaussian", "batchSize", batchSize);
     const mu = new Float32Array(n * d);
     const variance = new Float32Array(n * d);
     for (let s = 0; s < n; s += batchSize) {
@@ -296,8 +360,8 @@ export class Vae {
   /** Decoder means E[x|z] for n×d latent points → n×D numbers. */
   decodeLatents(z: Float32Array | Float64Array | number[]): Float32Array {
     const d = this.latentDim;
+    checkNumberArray("Vae.decodeLatents", "z", z, { multipleOf: d, minLength: d }, `n latent points of d = ${d} numbers each`);
     const n = z.length / d;
-    if (!Number.isInteger(n)) throw new Error(`Vae.decodeLatents: ${z.length} numbers is not a multiple of d = ${d}.`);
     return tf.tidy(() => this.decodeMean(tf.tensor2d(Float32Array.from(z), [n, d]))).dataSync() as Float32Array;
   }
 
@@ -315,8 +379,10 @@ export class Vae {
 
   /** Assign parameters from a name → tensor map; every name and shape must match. */
   setWeights(map: Record<string, tf.Tensor>): void {
+    if (map === null || typeof map !== "object") failInput("Vae.setWeights", "map", "an object of named tf.Tensors (from weights() or loadWeights)", map);
     for (const [k, v] of this.params) {
       const t = map[k];
+      if (t !== undefined && !(t instanceof tf.Tensor)) failInput("Vae.setWeights", `map["${k}"]`, "a tf.Tensor", t);
       if (!t) throw new Error(`Vae.setWeights: the weights have no "${k}" (they are for a different architecture: ${Object.keys(map).join(", ")}).`);
       if (t.shape.join(",") !== v.shape.join(",")) {
         throw new Error(`Vae.setWeights: "${k}" has shape [${t.shape}] but the model needs [${v.shape}]; check latentDim/hidden in the config.`);

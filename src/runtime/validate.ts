@@ -47,7 +47,8 @@ export function describeValue(value: unknown): string {
 /** Throw an `InputError` "<where>: <name> must be <expected>, got <value>. <hint>". */
 export function failInput(where: string, name: string, expected: string, value: unknown, hint?: string): never {
   const at = name ? `${where}: ${name}` : where;
-  const tail = hint ? ` ${hint.endsWith(".") ? hint : hint + "."}` : "";
+  const h = hint ? hint[0].toUpperCase() + hint.slice(1) : "";
+  const tail = h ? ` ${h.endsWith(".") ? h : h + "."}` : "";
   throw new InputError(`${at} must be ${expected}, got ${describeValue(value)}.${tail}`, at);
 }
 
@@ -162,6 +163,9 @@ export function checkOneOf<T extends string | number | boolean>(
 /** Checks the length of an array-like against an exact length and/or a multiple. */
 function lengthProblem(len: number, shape: { length?: number; multipleOf?: number; minLength?: number }): string | undefined {
   if (shape.length !== undefined && len !== shape.length) return `length ${shape.length}`;
+  if (shape.multipleOf !== undefined && shape.minLength !== undefined && shape.minLength <= shape.multipleOf) {
+    if (len < shape.minLength || shape.multipleOf <= 0 || len % shape.multipleOf !== 0) return `a length that is a positive multiple of ${shape.multipleOf}`;
+  }
   if (shape.minLength !== undefined && len < shape.minLength) return `length ≥ ${shape.minLength}`;
   if (shape.multipleOf !== undefined && (shape.multipleOf <= 0 || len % shape.multipleOf !== 0)) {
     return `a length that is a multiple of ${shape.multipleOf}`;

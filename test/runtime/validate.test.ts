@@ -31,7 +31,7 @@ describe("validate", () => {
     expect(checkPositiveInt("f", "k", 7)).toBe(7);
     for (const bad of [0, 1.5, NaN, "3", -2, Infinity, undefined, null]) {
       expect(message(() => checkPositiveInt("kMeans", "options.k", bad, "pass the number of clusters"))).toMatch(
-        /^kMeans: options\.k must be a positive integer, got .*\. pass the number of clusters\.$/,
+        /^kMeans: options\.k must be a positive integer, got .*\. Pass the number of clusters\.$/,
       );
     }
     expect(message(() => checkPositiveInt("f", "k", "3"))).toContain('"3" (string)');
