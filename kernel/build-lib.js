@@ -111,11 +111,11 @@ function acquireBuildLock(quiet) {
  * Remove the build lock if process `pid` holds it and is gone (a kernel killed while it was
  * rebuilding lib/: the runner calls this when it reaps such a kernel, so no stale lock is left).
  */
-function releaseLockOf(pid) {
+function releaseLockOf(pid, lock = LOCK) {
   if (!pid) return false;
   let holder = 0;
   try {
-    holder = Number(fs.readFileSync(path.join(LOCK, "pid"), "utf8"));
+    holder = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
   } catch {
     return false;
   }
@@ -126,7 +126,7 @@ function releaseLockOf(pid) {
   } catch (e) {
     if (e.code !== "ESRCH") return false;
   }
-  fs.rmSync(LOCK, { recursive: true, force: true });
+  fs.rmSync(lock, { recursive: true, force: true });
   return true;
 }
 

@@ -126,6 +126,21 @@ describe("the runner under faults", () => {
     expect(await waitUntil(() => pidsWithEnv("LATENTLAB_TEST_TAG", t).length === 0, 3000)).toBe(true);
   }, 200_000);
 
+  it("a build lock left by a kernel killed while rebuilding lib/ is released when the kernel is reaped, never one of a live process", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { releaseLockOf } = require("../../kernel/build-lib") as { releaseLockOf: (pid: number, lock: string) => boolean };
+    const lock = path.join(dir, ".build-lock");
+    const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    const deadPid = Number(r.stdout);
+    fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+    expect(releaseLockOf(process.pid, lock)).toBe(false); // alive: kept
+    expect(releaseLockOf(deadPid, lock)).toBe(false); // not its lock: kept
+    fs.writeFileSync(path.join(lock, "pid"), String(deadPid));
+    expect(releaseLockOf(deadPid, lock)).toBe(true);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
   it("bad settings and a bad --out are refused before any kernel starts", () => {
     const nbFile = writeCodeNotebook(dir, "never-run", ["1"]);
     // --out over the source notebooks would overwrite them with outputs.
