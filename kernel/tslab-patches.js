@@ -22,8 +22,9 @@
 //    functions, types and every variable that had received a value (tslab drops them all, so
 //    the next cell failed with "Cannot find name …").
 // 5. Protocol details: requests cancelled after an error are answered `aborted` (tslab says
-//    `abort`, which front ends do not know); each execution sends `execute_input` with its
-//    execution count (nbconvert takes the counts from it).
+//    `abort`, which front ends do not know), and only when the failed request asked for it
+//    (`stop_on_error`, which `nbconvert --allow-errors` turns off); each execution sends
+//    `execute_input` with its execution count (nbconvert takes the counts from it).
 // 6. `import … from "latentlab"` works from a notebook in any folder (the kernel installed
 //    with `npm run kernel:install -- --user`): the module and its types resolve to this
 //    project when the notebook's folder has no latentlab of its own.
@@ -557,10 +558,15 @@ function patchJupyter(jupyter, util) {
         if (onStart) onStart(count);
         const res =
           typeof this.executor.executeDetailed === "function" ? await this.executor.executeDetailed(req.code, count) : { ok: await this.executor.execute(req.code) };
-        if (!res.ok) throw { latentlabFailure: res.error || { ename: "Error", evalue: "the cell failed", traceback: [] } };
-        return count;
+        const failure = res.ok ? null : res.error || { ename: "Error", evalue: "the cell failed", traceback: [] };
+        // As ipykernel: only a request with stop_on_error (the default; nbconvert --allow-errors
+        // sends false) cancels the requests queued behind it. Throwing is what makes tslab's
+        // queue cancel them.
+        if (failure && req.stop_on_error !== false) throw { latentlabFailure: failure };
+        return { count, failure };
       });
-      return { status: "ok", execution_count: r, user_expressions: {}, payload: [] };
+      if (r.failure) return { status: "error", execution_count: r.count, ...r.failure };
+      return { status: "ok", execution_count: r.count, user_expressions: {}, payload: [] };
     } catch (e) {
       if (e && e.latentlabFailure) {
         // As tslab does: requests already queued behind a failed cell are cancelled ("aborted").
