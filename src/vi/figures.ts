@@ -43,7 +43,7 @@ export function klFitFigure(target: GaussianMixture1D, fits: { label: string; fi
   return {
     data,
     layout: {
-      title: { text: "One Gaussian fitted to a bimodal target: forward KL(p‖q) covers, reverse KL(q‖p) seeks a mode" },
+      title: { text: "One Gaussian q fitted to a bimodal target p<br>forward KL(p‖q) covers both modes, reverse KL(q‖p) seeks one" },
       xaxis: { title: { text: "z" } },
       yaxis: { title: { text: "density" } },
     },
@@ -265,7 +265,12 @@ export function emElboFigure(rows: EmElboRow[]): Figure {
     ],
     layout: {
       title: { text: "EM as max-max: the E-step closes the gap, the M-step raises the ELBO" },
-      xaxis: { title: { text: "update (start, E1, M1, E2, M2, …)" }, tickmode: "array", tickvals: x, ticktext: text },
+      // A tick per update when few; else one per `every`-th iteration (its E-step), so labels never overlap.
+      xaxis: (() => {
+        const every = rows.length <= 25 ? 0 : Math.ceil(rows.length / 2 / 12);
+        const keep = x.filter((i) => every === 0 || rows[i].phase === "start" || (rows[i].phase === "E" && rows[i].iteration % every === 0));
+        return { title: { text: "update (start, E1, M1, E2, M2, …)" }, tickmode: "array", tickvals: keep, ticktext: keep.map((i) => text[i]) };
+      })(),
       yaxis: { title: { text: "nats" } },
     },
   };

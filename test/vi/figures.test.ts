@@ -47,5 +47,11 @@ describe("the numbers behind the notebook figures", () => {
     expect((fig.data[1] as { name: string }).name).not.toMatch(/-0\.00/); // m ≈ 0 prints as 0.00
     const { rows } = emElboTrace([-2, -1.5, 2, 2.5], { weights: [0.5, 0.5], means: [-1, 1], sds: [1, 1] }, 2);
     expect((emElboFigure(rows).data[1] as { y: number[] }).y).toEqual(rows.map((r) => r.elbo));
+    // 30 iterations (61 updates): at most ~13 tick labels, start and E-steps only, so they never overlap
+    const long = emElboTrace([-2, -1.5, 2, 2.5], { weights: [0.5, 0.5], means: [-1, 1], sds: [1, 1] }, 30).rows;
+    const ticks = ((emElboFigure(long).layout as { xaxis: { ticktext: string[] } }).xaxis).ticktext;
+    expect(ticks.length).toBeLessThanOrEqual(13);
+    expect(ticks[0]).toBe("start");
+    expect(ticks.slice(1).every((t) => /^E\d+$/.test(t))).toBe(true);
   });
 });
