@@ -23,7 +23,8 @@ export interface PixelCnnRecipe {
   name: string;
   config: Partial<PixelCnnConfig>;
   seed: number;
-  train: { epochs: number; batchSize: number; learningRate: number };
+  /** threads: fit's data-parallel worker threads (1: none). */
+  train: { epochs: number; batchSize: number; learningRate: number; threads?: number };
   binarize: Binarization;
   /** The command that remakes the checkpoint. */
   command: string;
@@ -43,7 +44,7 @@ export const PIXELCNN_RECIPES: Record<string, PixelCnnRecipe> = {
     name: "pixelcnn-prior",
     config: { height: 7, width: 7, output: "categorical", architecture: "pixelcnn", channels: 32, blocks: 3, firstKernel: 7, blockKernel: 3, embedding: 16 },
     seed: 0,
-    train: { epochs: 15, batchSize: 64, learningRate: 2e-3 },
+    train: { epochs: 6, batchSize: 64, learningRate: 2e-3, threads: 2 },
     binarize: "none",
     command: "LATENTLAB_RETRAIN=1 npm run notebooks -- 11",
   },
@@ -52,7 +53,7 @@ export const PIXELCNN_RECIPES: Record<string, PixelCnnRecipe> = {
     name: "pixelcnn-prior-class",
     config: { height: 7, width: 7, output: "categorical", architecture: "pixelcnn", channels: 32, blocks: 3, firstKernel: 7, blockKernel: 3, embedding: 16, numLabels: 10 },
     seed: 0,
-    train: { epochs: 15, batchSize: 64, learningRate: 2e-3 },
+    train: { epochs: 6, batchSize: 64, learningRate: 2e-3, threads: 2 },
     binarize: "none",
     command: "LATENTLAB_RETRAIN=1 npm run notebooks -- 11",
   },
@@ -172,6 +173,7 @@ export async function loadOrTrainPixelCnn(recipe: PixelCnnRecipe, x: PixelData, 
     evalData: opts.evalData,
     evalLabels: opts.evalLabels,
     maxBatchesPerEpoch: isSmoke() ? 3 : undefined,
+    threads: isSmoke() ? 1 : recipe.train.threads,
     signal: opts.signal,
   });
   const seconds = (Date.now() - t0) / 1000;
