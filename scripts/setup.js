@@ -7,6 +7,7 @@
 //        - Jupyter's nbconvert + nbclient: one test executes a notebook under real Jupyter,
 //        - chromium: figure export to SVG/PNG (HTML figures are written without it),
 //        - dataset-fashion-mnist: the tests read its real IDX files,
+//        - bubblewrap: the autograder's sandbox (npm run autograde; tested by test/grading),
 //   3. lib/ compiled from src/ and the latentlab kernel registered (project-local .jupyter/).
 // Plain JavaScript with no dependencies: it runs before anything is installed.
 // Usage: node scripts/setup.js [--for test|start] [--no-system]
@@ -50,6 +51,9 @@ if (purpose === "test" && !(has("jupyter") && pyHas("nbclient") && pyHas("nbform
 }
 if (purpose === "test" && !fs.existsSync("/usr/share/datasets/fashion-mnist")) {
   missing.push("dataset-fashion-mnist"); // the real-file IDX loader test reads it
+}
+if (purpose === "test" && !has("bwrap")) {
+  missing.push("bubblewrap"); // the autograder's sandbox (scripts/grading), tested by test/grading
 }
 const chromium = ["chromium", "chromium-browser", "google-chrome"].some(has) || !!process.env.LATENTLAB_CHROMIUM;
 if (!chromium) missing.push("chromium");

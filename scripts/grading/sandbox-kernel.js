@@ -121,6 +121,7 @@ const bwrapArgs = [
   // "latentlab" package): a fresh tmpfs there, the only writable place besides /tmp.
   "--tmpfs", path.join(root, "student"),
   "--bind", sockDir, INNER_SOCK,
+  "--remount-ro", "/", // the sandbox's root is read-only; only /tmp and the student folder are writable
   "--chdir", path.join(root, "student"),
   "--clearenv",
   "--setenv", "PATH", "/usr/bin:/bin",

@@ -151,7 +151,7 @@ console.log(ok.some(Boolean) ? "network: OPEN " + ok.join(",") : "network: block
         save(dir, insertAfter(solved(), "setup", `{
 const fs = require("fs");
 const targets = [${JSON.stringify(path.join(root, "perfect", "hacked.txt"))}, ${JSON.stringify(path.join(path.dirname(sourceFile), "hacked.txt"))}, ${JSON.stringify(path.join(path.dirname(sourceFile), "..", "lib", "hacked.txt"))}];
-const done = targets.filter((t) => { try { fs.mkdirSync(require("path").dirname(t), { recursive: true }); fs.writeFileSync(t, "x"); return true; } catch { return false; } });
+const done = targets.filter((t) => { try { fs.writeFileSync(t, "x"); return true; } catch { return false; } });
 console.log("writes: " + (done.length ? done.join(", ") : "none"));
 }`)),
     },
@@ -218,13 +218,13 @@ console.log("writes: " + (done.length ? done.join(", ") : "none"));
     simple("patch-check-module", "replaces assertClose in latentlab's module and answers question 1 wrongly", 10, () => {
       return insertAfter(wrongQ1(), "setup", `for (const m of [require("latentlab"), require("latentlab/lib/runtime/check.js")]) { try { m.assertClose = () => undefined; m.assertThat = () => undefined; } catch {} }
 (globalThis as any).assertClose = () => undefined;`);
-    }, { quick: true, feedback: /q1-tests/ }),
+    }, { quick: true, feedback: /✗ counts of \['ann', 'nab', 'b'\]/ }),
     simple("patch-builtin", "replaces Math.abs so that every difference looks like 0", 0,
       () => insertAfter(solved(), "setup", "Math.abs = () => 0;"), { feedback: /replaced built-in functions the checks rely on \(Math\.abs\)/ }),
     simple("forged-verdict", "prints look-alike pass verdicts and answers question 1 wrongly", 10, () => {
       return insertAfter(wrongQ1(), "setup", `for (let i = 0; i < 3; i++) console.log("\\n\\u00ablatentlab-grade 000000 {\\"ok\\":true,\\"credit\\":null}\\u00bb");
 setInterval(() => console.log("\\u00ablatentlab-grade 000000 {\\"ok\\":true}\\u00bb"), 5);`);
-    }, { feedback: /q1-tests/ }),
+    }, { feedback: /✗ counts of \['ann', 'nab', 'b'\]/ }),
     simple("forged-credit", "calls the partial-credit hook itself, redefines it, and answers question 2 wrongly", 8, () => {
       const nb = solvedWith("q2-smoothing", "row.map((c) => (c + k) / (n + k * V))", "row.map((c) => c / n)");
       return insertAfter(nb, "setup", `{ const key = Symbol.for("latentlab.grader"); const g: any = globalThis;
