@@ -5,3 +5,4 @@ export * from "./losses";
 export * from "./networks";
 export * from "./trainable";
 export * from "./recipes";
+export * from "./figures";

@@ -64,6 +64,15 @@ export interface ModeCoverage {
   modesCovered: number;
   /** Fraction of samples within 3σ of some mode ("high-quality samples", Srivastava et al. 2017). */
   highQuality: number;
+  /** Samples whose nearest centre is each mode (however far away). */
+  nearest: number[];
+  /**
+   * Entropy (nats) of the nearest-mode histogram: log 8 ≈ 2.08 when the samples spread evenly
+   * over the eight modes, 0 when they all sit by one (collapse), whatever their sharpness.
+   */
+  modeEntropy: number;
+  /** The mode nearest to the most samples. */
+  dominantMode: number;
 }
 
 /**
@@ -78,6 +87,7 @@ export function modeCoverage(points: Float32Array, m: RingMixture = RING8, minFr
   const n = points.length / 2;
   const c = ringCentres(m);
   const counts = new Array<number>(m.modes).fill(0);
+  const nearest = new Array<number>(m.modes).fill(0);
   let good = 0;
   const r2 = (3 * m.sigma) ** 2;
   for (let i = 0; i < n; i++) {
@@ -90,10 +100,18 @@ export function modeCoverage(points: Float32Array, m: RingMixture = RING8, minFr
         bk = k;
       }
     }
+    nearest[bk]++;
     if (best <= r2) {
       counts[bk]++;
       good++;
     }
   }
-  return { counts, modesCovered: counts.filter((k) => k >= minFraction * n).length, highQuality: good / n };
+  let modeEntropy = 0;
+  let dominantMode = 0;
+  for (let k = 0; k < m.modes; k++) {
+    const p = nearest[k] / n;
+    if (p > 0) modeEntropy -= p * Math.log(p);
+    if (nearest[k] > nearest[dominantMode]) dominantMode = k;
+  }
+  return { counts, modesCovered: counts.filter((k) => k >= minFraction * n).length, highQuality: good / n, nearest, modeEntropy, dominantMode };
 }

@@ -14,7 +14,8 @@
  *
  * `pack` > 1 is PacGAN (Lin et al. 2018), a remedy for mode collapse: the discriminator judges
  * `pack` samples at once (concatenated), all real or all generated, so a generator that puts
- * its samples on few modes produces tell-tale packs. Parameters are named tf.Variables ("g/…",
+ * its samples on few modes produces tell-tale packs. `minibatchStd` (Karras et al. 2018) gives the
+ * discriminator the batch's spread as an extra input, with the same aim. Parameters are named tf.Variables ("g/…",
  * "d/…"), so a checkpoint is the name → tensor map.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -37,6 +38,12 @@ export interface GanConfig {
   output: "sigmoid" | "linear";
   /** PacGAN packing degree (1 = the plain GAN). */
   pack: number;
+  /**
+   * Minibatch standard deviation (Karras et al. 2018, MLP only): the discriminator also sees
+   * s = mean over features of the standard deviation across the batch, a number a collapsed
+   * generator cannot fake.
+   */
+  minibatchStd: boolean;
 }
 
 export const DEFAULT_GAN_CONFIG: GanConfig = {
@@ -48,6 +55,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   channels: [64, 32],
   output: "sigmoid",
   pack: 1,
+  minibatchStd: false,
 };
 
 function checkConfig(c: GanConfig): void {
@@ -63,6 +71,8 @@ function checkConfig(c: GanConfig): void {
   if (c.architecture === "dcgan" && c.dataDim !== 784) bad(`the DCGAN is for 28×28 images (dataDim 784), got dataDim ${c.dataDim}`);
   if (c.output !== "sigmoid" && c.output !== "linear") bad(`output must be "sigmoid" or "linear", got ${String(c.output)}`);
   if (!Number.isInteger(c.pack) || c.pack < 1) bad(`pack must be a positive integer, got ${c.pack}`);
+  if (typeof c.minibatchStd !== "boolean") bad(`minibatchStd must be true or false, got ${String(c.minibatchStd)}`);
+  if (c.minibatchStd && c.architecture !== "mlp") bad("minibatchStd is implemented for the MLP discriminator only");
 }
 
 export class Gan {
@@ -89,7 +99,7 @@ export class Gan {
         fin = h;
       });
       this.ps.dense("g/out", fin, c.dataDim, gr);
-      fin = c.dataDim * c.pack;
+      fin = c.dataDim * c.pack + (c.minibatchStd ? 1 : 0);
       c.discriminatorHidden.forEach((h, i) => {
         this.ps.dense(`d/h${i}`, fin, h, dr);
         fin = h;
@@ -165,6 +175,11 @@ export class Gan {
     let logit: tf.Tensor2D;
     if (c.architecture === "mlp") {
       let h: tf.Tensor2D = tf.reshape(x, [m, c.dataDim * c.pack]) as tf.Tensor2D;
+      if (c.minibatchStd) {
+        const { variance } = tf.moments(h, 0);
+        const s = tf.mean(tf.sqrt(tf.add(variance, 1e-8)));
+        h = tf.concat([h, tf.mul(tf.ones([m, 1]), s)], 1) as tf.Tensor2D;
+      }
       for (let i = 0; i < c.discriminatorHidden.length; i++) h = tf.leakyRelu(this.dense(`d/h${i}`, h, "linear"), 0.2) as tf.Tensor2D;
       logit = this.dense("d/out", h, "linear");
     } else {

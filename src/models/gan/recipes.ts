@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../runtime/rng";
 import { isSmoke } from "../../runtime/env";
@@ -29,12 +30,12 @@ export interface GanRecipe {
 export const GAN_RECIPES: Record<string, GanRecipe> = {
   "gan-mnist-mlp": {
     name: "gan-mnist-mlp",
-    config: { architecture: "mlp", dataDim: 784, latentDim: 64, generatorHidden: [256, 512], discriminatorHidden: [512, 256], output: "sigmoid" },
+    config: { architecture: "mlp", dataDim: 784, latentDim: 32, generatorHidden: [128, 256], discriminatorHidden: [256, 128], output: "sigmoid" },
     training: { generatorLoss: "non-saturating", beta1: 0.5 },
     seed: 0,
-    epochs: 60,
+    epochs: 16,
     batchSize: 64,
-    learningRate: 2e-4,
+    learningRate: 4e-4,
   },
   "gan-mnist-dcgan": {
     name: "gan-mnist-dcgan",
@@ -106,7 +107,7 @@ export interface LoadOrTrainGanResult {
  */
 export async function loadOrTrainGan(
   recipe: GanRecipe,
-  opts: { force?: boolean; signal?: AbortSignal; showProgress?: boolean; epochs?: number; save?: boolean } = {},
+  opts: { force?: boolean; signal?: AbortSignal; showProgress?: boolean; epochs?: number; save?: boolean; onEpoch?: (record: EpochRecord) => void } = {},
 ): Promise<LoadOrTrainGanResult> {
   if (!recipe || typeof recipe !== "object" || typeof recipe.name !== "string") throw new TypeError(`loadOrTrainGan: pass a recipe, e.g. GAN_RECIPES["gan-mnist-mlp"] (known: ${Object.keys(GAN_RECIPES).join(", ")}).`);
   await initBackend();
@@ -135,6 +136,7 @@ export async function loadOrTrainGan(
     showProgress: opts.showProgress,
     maxBatchesPerEpoch: isSmoke() ? 20 : undefined,
     label: recipe.name,
+    onEpoch: opts.onEpoch,
   });
   const seconds = (performance.now() - t0) / 1000;
   const provenance = {
@@ -148,6 +150,7 @@ export async function loadOrTrainGan(
     data: `${split.description}; the ${split.train.count} training digits, grey values in [0, 1]`,
     trainSeconds: seconds,
     examplesPerSec: res.examplesPerSec,
+    loadAverage: { end: os.loadavg().map((v) => Math.round(v * 100) / 100), cores: os.cpus().length },
     history: res.history,
     date: new Date().toISOString(),
   };

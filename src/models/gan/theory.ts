@@ -214,3 +214,32 @@ export function gaussianMixture1d(weights: number[], means: number[], sigmas: nu
     return s;
   };
 }
+
+/**
+ * The generator's gradient in a 1-D game with p_data given and p_g = N(θ, σ²) (G(z) = θ + σz):
+ * hold the discriminator at its best response D*_θ and differentiate the generator's objective
+ * E_{x∼N(θ', σ²)}[L(D*_θ(x))] at θ' = θ (central differences of quadrature, step h).
+ * Gradient descent moves θ by −η times this. The losses are evaluated in log space,
+ * log D* = log p_data − log(p_data + p_θ) and log(1 − D*) = log p_θ − log(p_data + p_θ), so that
+ * they stay finite where D* rounds to 0 or 1.
+ */
+export function generatorShiftGradient(kind: GeneratorLossKind, pData: Density1, sigma: number, theta: number, box: Box1, h = 1e-4): number {
+  const g = quadratureGrid(box.range[0], box.range[1], box.panels ?? 400);
+  const logNormal = (x: number, mu: number) => -0.5 * ((x - mu) / sigma) ** 2 - Math.log(sigma * Math.sqrt(2 * Math.PI));
+  // The per-x loss L(D*_θ(x)), fixed while θ' moves.
+  const loss = new Float64Array(g.nodes.length);
+  for (let i = 0; i < g.nodes.length; i++) {
+    const x = g.nodes[i];
+    const lp = Math.log(pData(x));
+    const lq = logNormal(x, theta);
+    const m = Math.max(lp, lq);
+    const lsum = m + Math.log(Math.exp(lp - m) + Math.exp(lq - m));
+    loss[i] = kind === "saturating" ? lq - lsum : lsum - lp;
+  }
+  const f = (t: number) => {
+    let s = 0;
+    for (let i = 0; i < g.nodes.length; i++) s += g.weights[i] * Math.exp(logNormal(g.nodes[i], t)) * loss[i];
+    return s;
+  };
+  return (f(theta + h) - f(theta - h)) / (2 * h);
+}

@@ -3,3 +3,4 @@ export * from "./frechet";
 export * from "./params";
 export * from "./classifier";
 export * from "./cas";
+export * from "./compare";

@@ -8,6 +8,7 @@ import {
   ganValue,
   ganValue2d,
   generatorObjective,
+  generatorShiftGradient,
   integrate2d,
   jensenShannon,
   jensenShannon2d,
@@ -85,12 +86,7 @@ describe("the two generator losses", () => {
   // the generator's objective E_{x∼N(θ',1)}[L(D(x))] at θ' = θ (central differences of quadrature).
   const pData = (x: number) => normalPdf(x, 0, 1);
   const box = { range: [-14, 14] as [number, number], panels: 400 };
-  const grad = (kind: "saturating" | "non-saturating", theta: number) => {
-    const D = optimalDiscriminator(pData, (x) => normalPdf(x, theta, 1));
-    const h = 1e-4;
-    const f = (t: number) => generatorObjective(kind, D, (x) => normalPdf(x, t, 1), box);
-    return (f(theta + h) - f(theta - h)) / (2 * h);
-  };
+  const grad = (kind: "saturating" | "non-saturating", theta: number) => generatorShiftGradient(kind, pData, 1, theta, box);
 
   it("share the fixed point p_g = p_data (gradient 0) and both point towards it elsewhere", () => {
     for (const kind of ["saturating", "non-saturating"] as const) {
