@@ -48,10 +48,17 @@ export interface KernelSpec {
  * The latentlab kernelspec: the project-local one written by `npm run kernel:install`
  * (.jupyter/kernels/latentlab/kernel.json) if present, else the same argv built here.
  */
-export function latentlabKernelSpec(): KernelSpec {
-  const file = path.join(PROJECT_ROOT, ".jupyter", "kernels", KERNEL_NAME, "kernel.json");
+export function latentlabKernelSpec(file = path.join(PROJECT_ROOT, ".jupyter", "kernels", KERNEL_NAME, "kernel.json")): KernelSpec {
   if (fs.existsSync(file)) {
-    const spec = JSON.parse(fs.readFileSync(file, "utf8")) as KernelSpec;
+    let spec: KernelSpec;
+    try {
+      spec = JSON.parse(fs.readFileSync(file, "utf8")) as KernelSpec;
+    } catch (e) {
+      throw new Error(`${file} is not a valid kernelspec (${(e as Error).message}). Reinstall it with "npm run kernel:install", or delete it.`);
+    }
+    if (spec === null || typeof spec !== "object" || !Array.isArray(spec.argv) || !spec.argv.every((a) => typeof a === "string")) {
+      throw new Error(`${file} has no "argv" list of strings, so it cannot start a kernel. Reinstall it with "npm run kernel:install", or delete it.`);
+    }
     // A kernelspec written on another machine (or by another node) may name a missing binary.
     if (spec.argv.length > 0 && fs.existsSync(spec.argv[0]) && spec.argv.slice(1).every((a) => a === "{connection_file}" || !a.endsWith(".js") || fs.existsSync(a))) {
       return spec;

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { KernelClient } from "../../kernel/client";
+import { KernelClient, latentlabKernelSpec } from "../../kernel/client";
 import { readNotebook } from "../../kernel/notebook";
 import { checkOutDir, runNotebooks } from "../../kernel/run-notebooks";
 import { readNb, stdoutPerCell } from "../kernel/helpers";
@@ -125,6 +125,14 @@ describe("the runner under faults", () => {
     expect(stdoutPerCell(readNb(e.outPath))[0]).toBe("children started\n");
     expect(await waitUntil(() => pidsWithEnv("LATENTLAB_TEST_TAG", t).length === 0, 3000)).toBe(true);
   }, 200_000);
+
+  it("a corrupt kernel.json is an error naming the file and the fix", () => {
+    const spec = path.join(dir, "kernel.json");
+    fs.writeFileSync(spec, '{"argv": [');
+    expect(() => latentlabKernelSpec(spec)).toThrow(/kernel\.json is not a valid kernelspec \(.*\)\. Reinstall it with "npm run kernel:install", or delete it\./);
+    fs.writeFileSync(spec, '{"argv": "node"}');
+    expect(() => latentlabKernelSpec(spec)).toThrow(/has no "argv" list of strings/);
+  });
 
   it("a build lock left by a kernel killed while rebuilding lib/ is released when the kernel is reaped, never one of a live process", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
