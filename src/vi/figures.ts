@@ -208,7 +208,7 @@ export function caviComponentsFigure(x: readonly ArrayLike<number>[], res: CaviG
   }
   return {
     data,
-    layout: { title: { text: "CAVI fit: assignments q(c_i) and component means q(μ_k)" }, xaxis: { title: { text: "x₁" } }, yaxis: { title: { text: "x₂" }, scaleanchor: "x" } },
+    layout: { title: { text: "CAVI fit: assignments q(c<sub>i</sub>) and component means q(μ<sub>k</sub>)" }, xaxis: { title: { text: "x₁" } }, yaxis: { title: { text: "x₂" }, scaleanchor: "x" } },
   };
 }
 
@@ -246,7 +246,7 @@ export function elboGapFigure(rows: GapPathRow[]): Figure {
     ],
     layout: {
       title: { text: "As q moves to the posterior, the gap KL(q‖p(z|x)) closes and the ELBO reaches log p(x)" },
-      xaxis: { title: { text: "t  (q_t interpolates from q₀ at t = 0 to p(z|x) at t = 1)" } },
+      xaxis: { title: { text: "t  (q<sub>t</sub> interpolates from q₀ at t = 0 to p(z|x) at t = 1)" } },
       // One axis for all four curves, so the height of the gap curve is the vertical distance between log p(x) and the ELBO.
       yaxis: { title: { text: "nats" }, zeroline: true },
       legend: { orientation: "h", x: 0, y: -0.25 },
@@ -277,7 +277,7 @@ export function emElboFigure(rows: EmElboRow[]): Figure {
 }
 
 /** E_q[β_k] of a fitted LDA as a heatmap: topics × words. */
-export function ldaTopicsFigure(topicWordMeans: readonly ArrayLike<number>[], vocab: readonly string[], title = "LDA topics: E_q[β_k] = λ_k / Σ_w λ_kw"): Figure {
+export function ldaTopicsFigure(topicWordMeans: readonly ArrayLike<number>[], vocab: readonly string[], title = "LDA topics: E<sub>q</sub>[β<sub>k</sub>] = λ<sub>k</sub> / Σ<sub>w</sub> λ<sub>kw</sub>, one row per fitted topic"): Figure {
   return {
     data: [
       {
