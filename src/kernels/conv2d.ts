@@ -347,8 +347,8 @@ export function conv2dBackpropFilterConv(args: KernelArgs, fallback: (a: KernelA
   return out;
 }
 
-/** Rows per chunk of the 1×1 filter gradient: both chunk operands within ~256 KB. */
-export const gemmChunk = { maxFloats: 1 << 16 };
+/** Rows per chunk of the 1×1 filter gradient: each chunk operand within ~512 KB (about L2). */
+export const gemmChunk = { maxFloats: 1 << 17, singleRows: 16384 };
 
 /**
  * ∂W of a 1×1 stride-1 convolution: ∂W = xᵀ·∂y = Σ_chunks x_chunkᵀ · ∂y_chunk over chunks of
@@ -357,7 +357,8 @@ export const gemmChunk = { maxFloats: 1 << 16 };
  * keep both operands in cache. Chunk results are summed in float32, in chunk order.
  */
 function backpropFilter1x1(be: WasmBackendLike, x: TensorInfo, dy: TensorInfo, rows: number, C: number, O: number, filterShape: number[]): TensorInfo {
-  const R = Math.max(64, Math.floor(gemmChunk.maxFloats / Math.max(C, O)));
+  // One chunk when the reduction is short enough (each chunk costs an XNNPACK operator and a packing).
+  const R = rows <= gemmChunk.singleRows ? rows : Math.max(64, Math.floor(gemmChunk.maxFloats / Math.max(C, O)));
   const out = be.makeOutput(filterShape, "float32");
   const xc = be.makeOutput([1, C, Math.min(R, rows)], "float32");
   let dyc: TensorInfo | null = null;
@@ -367,9 +368,14 @@ function backpropFilter1x1(be: WasmBackendLike, x: TensorInfo, dy: TensorInfo, r
       const a: TensorInfo = n === R || r0 === 0 ? view(xc, [1, C, n]) : be.makeOutput([1, C, n], "float32");
       transposeBPCtoCPB(heapF32(be, x).subarray(r0 * C, (r0 + n) * C), n, 1, C, heapF32(be, a));
       if (dyc) release(be, dyc);
-      dyc = be.makeOutput([1, n, O], "float32");
-      heapF32(be, dyc).set(heapF32(be, dy).subarray(r0 * O, (r0 + n) * O));
-      const prod = runOriginal("BatchMatMul", be, { a, b: dyc }, { transposeA: false, transposeB: false });
+      dyc = null;
+      let b: TensorInfo;
+      if (n === rows) b = view(dy, [1, n, O]);
+      else {
+        b = dyc = be.makeOutput([1, n, O], "float32");
+        heapF32(be, dyc).set(heapF32(be, dy).subarray(r0 * O, (r0 + n) * O));
+      }
+      const prod = runOriginal("BatchMatMul", be, { a, b }, { transposeA: false, transposeB: false });
       if (a.dataId !== xc.dataId) release(be, a);
       const pr = heapF32(be, prod);
       const acc = heapF32(be, out);

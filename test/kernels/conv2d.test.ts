@@ -124,7 +124,8 @@ describe("conv2d routes on wasm (src/kernels/conv2d.ts) against float64 definiti
   for (const c of CASES) {
     it(c.name, async () => {
       // small chunks for the chunked case: 3·9·10 = 270 rows in chunks of 64
-      gemmChunk.maxFloats = c.name.includes("chunks") ? 64 * 24 : 1 << 16;
+      gemmChunk.maxFloats = c.name.includes("chunks") ? 64 * 24 : 1 << 17;
+      gemmChunk.singleRows = c.name.includes("chunks") ? 0 : 16384;
       await initBackend();
       await useBackend("wasm");
       const r = new Rng(7);
