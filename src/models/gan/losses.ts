@@ -13,9 +13,19 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GeneratorLossKind } from "./theory";
 
-/** L_D from the logits of real and of generated samples (a mean over each). */
-export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar);
+/**
+ * L_D from the logits of real and of generated samples (a mean over each). With `realLabel`
+ * c < 1 (one-sided label smoothing, Salimans et al. 2016) the real samples' target is c:
+ * −[c log D(x) + (1 − c) log(1 − D(x))] − log(1 − D(G(z))); c = 1 is the slide's loss.
+ */
+export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor, realLabel = 1): tf.Scalar {
+  if (!(realLabel > 0.5 && realLabel <= 1)) throw new RangeError(`discriminatorLoss: realLabel must be in (0.5, 1], got ${realLabel}.`);
+  return tf.tidy(() => {
+    const realTerm = realLabel === 1
+      ? tf.softplus(tf.neg(realLogits))
+      : tf.add(tf.mul(realLabel, tf.softplus(tf.neg(realLogits))), tf.mul(1 - realLabel, tf.softplus(realLogits)));
+    return tf.add(tf.mean(realTerm), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar;
+  });
 }
 
 /** L_G^sat = mean log(1 − D(G(z))) = −mean softplus(ℓ). */

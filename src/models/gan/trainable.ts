@@ -21,9 +21,11 @@ export interface GanTrainingConfig {
   beta1: number;
   /** Multiplies the learning rate of the discriminator (1: both players use fit's rate). */
   discriminatorLrScale: number;
+  /** Target of real samples in the discriminator loss (1; 0.9 is one-sided label smoothing). */
+  realLabel: number;
 }
 
-export const DEFAULT_GAN_TRAINING: GanTrainingConfig = { generatorLoss: "non-saturating", beta1: 0.5, discriminatorLrScale: 1 };
+export const DEFAULT_GAN_TRAINING: GanTrainingConfig = { generatorLoss: "non-saturating", beta1: 0.5, discriminatorLrScale: 1, realLabel: 1 };
 
 /** Rows to use from a batch of `size`: a multiple of pack (the rest of the batch is dropped). */
 function packedRows(size: number, pack: number): number {
@@ -59,7 +61,7 @@ export class GanTrainable implements Trainable {
   phases(): TrainPhase[] {
     const gan = this.gan;
     const pack = gan.config.pack;
-    const { beta1, discriminatorLrScale } = this.training;
+    const { beta1, discriminatorLrScale, realLabel } = this.training;
     const kind = this.training.generatorLoss;
     const take = (t: tf.Tensor) => {
       const m = packedRows(t.shape[0], pack);
@@ -74,7 +76,7 @@ export class GanTrainable implements Trainable {
           const real = gan.discriminate(take(inp.x));
           const fake = gan.discriminate(gan.generate(take(inp.zD)));
           return {
-            loss: discriminatorLoss(real, fake),
+            loss: discriminatorLoss(real, fake, realLabel),
             terms: { dReal: tf.mean(tf.sigmoid(real)) as tf.Scalar, dFake: tf.mean(tf.sigmoid(fake)) as tf.Scalar },
           };
         },

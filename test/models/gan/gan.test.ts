@@ -38,6 +38,10 @@ describe("the losses on the slide", () => {
     const Dr = [1, 2, -0.3].map(sigmoid);
     const want = -Dr.reduce((s, d) => s + Math.log(d), 0) / 3 - D.reduce((s, d) => s + Math.log(1 - d), 0) / m;
     expect(discriminatorLoss(real, l).dataSync()[0]).toBeCloseTo(want, 5);
+    // One-sided label smoothing: real target c = 0.9.
+    const smoothed = -Dr.reduce((s, d) => s + 0.9 * Math.log(d) + 0.1 * Math.log(1 - d), 0) / 3 - D.reduce((s, d) => s + Math.log(1 - d), 0) / m;
+    expect(discriminatorLoss(real, l, 0.9).dataSync()[0]).toBeCloseTo(smoothed, 5);
+    expect(() => discriminatorLoss(real, l, 0.2)).toThrow(/realLabel/);
     tf.dispose([l, real]);
   });
 
