@@ -28,6 +28,7 @@ import * as path from "path";
 import { type Implementation, type Measurement, type Workload, Skip, median, nodePeakRssMB, liveTensors, replaceFiles } from "./harness";
 import { closestName, InputError } from "../src/runtime/validate";
 import { isMainScript } from "../kernel/cli";
+import { checkEnvironment } from "../src/runtime/env";
 import type { Roofline } from "./roofline";
 import type { BackendName } from "../src/runtime/backend";
 
@@ -310,6 +311,12 @@ export function parseBenchArgs(args: string[], optInFlags: string[] = ["--full"]
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
+  const env = checkEnvironment();
+  for (const w of env.warnings) console.error(`warning: ${w}`);
+  if (env.errors.length > 0) {
+    console.error(env.errors.join("\n"));
+    return 2;
+  }
   // Syntax first (before the workloads load): a bad --reps fails at once.
   let parsed: BenchArgs;
   try {
