@@ -135,6 +135,7 @@ export function embedStaticImages(nb: unknown, notebook: string, images: Map<str
       const name = meta.figure;
       const nbName = typeof meta.notebook === "string" ? meta.notebook : notebook;
       const prepared = prepareFigure(spec, name);
+      out.data![PLOTLY_MIME] = { data: prepared.data, layout: prepared.layout ?? {}, config: prepared.config ?? {} };
       out.data!["text/html"] = toLines(figureHtml(prepared, name, { includePlotly: !carrier, notebook: nbName, staticImage: images.get(name) }));
       carrier = true;
       n++;

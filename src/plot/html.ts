@@ -3,7 +3,7 @@
  * the plotly extension, and as a standalone page. Deterministic: the same figure and name
  * give the same bytes (element ids derive from the names, nothing random or timed).
  */
-import type { Figure } from "./figure";
+import type { Figure, Trace } from "./figure";
 import { plotlySource } from "./plotlyBundle";
 
 /** JSON that is safe inside an inline <script>: no "</script", no U+2028/2029 surprises. */
@@ -35,6 +35,35 @@ export function plotlyScriptTags(): string {
     `<script type="text/javascript">window.define = window.__latentlabDefine; delete window.__latentlabDefine;</script>\n`
   );
 }
+
+/**
+ * A large heatmap of whole numbers 0…255 (an image grid) stored in the figure's script as
+ * base64 bytes instead of JSON numbers (about 3× smaller); `unpackTrace` in the page restores it.
+ */
+export function packTrace(t: Trace): Trace {
+  const z = t.z;
+  if (t.type !== "heatmap" || !Array.isArray(z) || z.length === 0 || !z.every((r) => Array.isArray(r))) return t;
+  const rows = z as unknown[][];
+  const cols = rows[0].length;
+  if (rows.length * cols < 4096 || !rows.every((r) => r.length === cols)) return t;
+  const bytes = Buffer.alloc(rows.length * cols);
+  for (let i = 0; i < rows.length; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = rows[i][j];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255) return t;
+      bytes[i * cols + j] = v;
+    }
+  }
+  return { ...t, z: { latentlabBytes: bytes.toString("base64"), rows: rows.length, cols } };
+}
+
+/** The page-side inverse of packTrace (plain ES5, runs in any front end). */
+export const UNPACK_SOURCE =
+  `function unpackTrace(t) {` +
+  ` var z = t && t.z; if (!z || typeof z.latentlabBytes !== "string") return t;` +
+  ` var bin = atob(z.latentlabBytes), out = [], k = 0;` +
+  ` for (var i = 0; i < z.rows; i++) { var row = new Array(z.cols); for (var j = 0; j < z.cols; j++) row[j] = bin.charCodeAt(k++); out.push(row); }` +
+  ` var copy = {}; for (var key in t) copy[key] = t[key]; copy.z = out; return copy; }`;
 
 /** A static rendering of a figure, embedded in its HTML for front ends that do not run scripts. */
 export interface StaticImage {
@@ -89,7 +118,9 @@ export function figureHtml(fig: Figure, name: string, opts: FigureHtmlOptions): 
   const draw =
     `(function () {\n` +
     `  var id = ${scriptJson(id)};\n` +
-    `  var fig = ${scriptJson({ data: fig.data, layout: fig.layout ?? {}, config })};\n` +
+    `  var fig = ${scriptJson({ data: fig.data.map(packTrace), layout: fig.layout ?? {}, config })};\n` +
+    `  ${UNPACK_SOURCE}\n` +
+    `  fig.data = fig.data.map(unpackTrace);\n` +
     `  function target() {\n` +
     `    var all = document.querySelectorAll('[id="' + id + '"]');\n` +
     `    for (var i = all.length - 1; i >= 0; i--) if (!all[i].getAttribute("data-drawn")) return all[i];\n` +

@@ -25,7 +25,9 @@ function titleObject(t: unknown): unknown {
  *  - string titles (layout.title, axis titles, colorbar titles) become `{ text }`, the only
  *    form plotly.js 3+ accepts (a string title is silently dropped there);
  *  - every trace gets `uid = "<name>-<index>"` unless it has one, so plotly's internal ids
- *    (and hence exported SVG) do not depend on Math.random.
+ *    (and hence exported SVG) do not depend on Math.random;
+ *  - the values of a large heatmap (≥ IMAGE_VALUES, an image grid) are rounded to 1/1000 of
+ *    their largest magnitude, which no screen can tell apart, to keep notebooks small.
  * Throws if `fig` is not `{ data: Trace[] }` or holds a non-finite number that JSON would
  * turn into null silently (NaN or ±Infinity).
  */
@@ -46,6 +48,7 @@ export function prepareFigure(fig: Figure, name: string): Figure {
   copy.data.forEach((t: Trace, i: number) => {
     if (t === null || typeof t !== "object") throw new Error(`figure "${name}": trace ${i} is ${JSON.stringify(t)}, expected an object.`);
     if (t.uid === undefined) t.uid = `${name}-${i}`;
+    if (t.type === "heatmap" && Array.isArray(t.z)) quantizeImage(t.z as unknown[]);
     const cb = t.colorbar as Record<string, unknown> | undefined;
     if (cb && "title" in cb) cb.title = titleObject(cb.title);
     const marker = t.marker as Record<string, unknown> | undefined;
@@ -68,6 +71,40 @@ export function prepareFigure(fig: Figure, name: string): Figure {
     }
   }
   return copy;
+}
+
+/** Heatmaps with at least this many values are images (grids of digits): stored quantized. */
+export const IMAGE_VALUES = 4096;
+
+/**
+ * Round the values of a large heatmap (an image grid) in place to 1/1000 of its largest
+ * magnitude: finer than a screen's 256 grey levels, and the JSON a figure adds to a notebook
+ * (twice: Plotly JSON and HTML) shrinks by about 3× (0.12345678901 → 0.123). Small heatmaps
+ * (CPTs, confusion matrices, whose numbers are read) are left exact.
+ */
+function quantizeImage(z: unknown[]): void {
+  let count = 0;
+  let max = 0;
+  const scan = (a: unknown[]): void => {
+    for (const v of a) {
+      if (Array.isArray(v)) scan(v);
+      else if (typeof v === "number") {
+        count++;
+        max = Math.max(max, Math.abs(v));
+      }
+    }
+  };
+  scan(z);
+  if (count < IMAGE_VALUES || !(max > 0)) return;
+  const decimals = Math.max(0, Math.min(12, Math.ceil(-Math.log10(max / 1000))));
+  const round = (a: unknown[]): void => {
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (Array.isArray(v)) round(v);
+      else if (typeof v === "number") a[i] = Number(v.toFixed(decimals));
+    }
+  };
+  round(z);
 }
 
 /** A short description for text fallbacks: "3 traces (scatter, histogram)". */

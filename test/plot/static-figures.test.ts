@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { embedStaticImages, exportFigures, parseFigureArgs, pickStaticImage, type Manifest } from "../../scripts/figures";
-import { FIGURE_NOTE_CLASS, figureHtml, figureNote } from "../../src/plot/html";
+import { FIGURE_NOTE_CLASS, figureHtml, figureNote, packTrace, UNPACK_SOURCE } from "../../src/plot/html";
 import { prepareFigure } from "../../src/plot/prepare";
 import { lineFigure } from "../../src/plot/builders";
 
@@ -82,5 +82,42 @@ describe("npm run figures keeps the last good figures", () => {
     expect(parseFigureArgs(["--size", "slide"]).size).toBe("slide");
     expect(parseFigureArgs(["--size=paper"]).size).toBe("paper");
     expect(() => parseFigureArgs(["--size", "poster"])).toThrow(/--size must be "slide" or "paper", got "poster"/);
+  });
+});
+
+describe("image grids stay small in notebooks", () => {
+  it("a large heatmap is stored to 1/1000 of its largest value, idempotently; small ones stay exact", () => {
+    const z = Array.from({ length: 64 }, (_, r) => Array.from({ length: 64 }, (_, c) => ((r * 64 + c) % 97) / 97 + 1e-9));
+    const big = prepareFigure({ data: [{ type: "heatmap", z }] }, "grid");
+    const zz = big.data[0].z as number[][];
+    // Largest value 96/97 ≈ 0.99: a step of 0.99/1000 needs 4 decimals.
+    expect(zz[0][1]).toBe(0.0103); // 1/97 + 1e-9 = 0.010309…
+    expect(zz[1][0]).toBe(Number((64 / 97).toFixed(4)));
+    let worst = 0;
+    z.forEach((row, r) => row.forEach((v, c) => (worst = Math.max(worst, Math.abs(v - zz[r][c])))));
+    expect(worst).toBeLessThanOrEqual(0.00005 + 1e-12);
+    expect(prepareFigure(big, "grid")).toEqual(big);
+    expect(JSON.stringify(zz).length).toBeLessThan(JSON.stringify(z).length / 2.5);
+    const small = prepareFigure({ data: [{ type: "heatmap", z: [[0.123456789, 1]] }] }, "cpt");
+    expect((small.data[0].z as number[][])[0][0]).toBe(0.123456789);
+  });
+});
+
+describe("image grids in a figure's script", () => {
+  it("a 0…255 heatmap travels as base64 bytes and the page restores exactly the same numbers", () => {
+    const z = Array.from({ length: 70 }, (_, r) => Array.from({ length: 90 }, (_, c) => (r * 7 + c * 13) % 256));
+    const t = { type: "heatmap", z, zmin: 0, zmax: 255 };
+    const packed = packTrace(t);
+    expect(JSON.stringify(packed).length).toBeLessThan(JSON.stringify(t).length / 2.5);
+    const unpack = new Function(`${UNPACK_SOURCE}; return unpackTrace;`)() as (t: unknown) => { z: number[][] };
+    expect(unpack(JSON.parse(JSON.stringify(packed)))).toEqual(t);
+    // Anything else is left as it is: fractions, small grids, other traces.
+    const frac = { type: "heatmap", z: z.map((r) => r.map((v) => v / 2)) };
+    expect(packTrace(frac)).toBe(frac);
+    const small = { type: "heatmap", z: [[1, 2]] };
+    expect(packTrace(small)).toBe(small);
+    const html = figureHtml({ data: [t] }, "grid", { includePlotly: false });
+    expect(html).toContain('"latentlabBytes":"');
+    expect(html).toContain("fig.data = fig.data.map(unpackTrace);");
   });
 });
