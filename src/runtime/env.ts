@@ -150,11 +150,18 @@ export const KNOWN_ENV = [
   "LATENTLAB_TSLAB_SPEEDUP",
   "LATENTLAB_HEADLESS",
   "LATENTLAB_NOTEBOOK",
-  // set by latentlab's own processes
+  "LATENTLAB_TSLAB_PATCHES",
+  // set by latentlab's own processes, scripts and tests
   "LATENTLAB_KERNEL",
   "LATENTLAB_KERNEL_ID",
   "LATENTLAB_PARENT_PID",
   "LATENTLAB_BENCH_MODELS",
+  "LATENTLAB_SANDBOX",
+  "LATENTLAB_FIGURE_FIT_DIR",
+  "LATENTLAB_NOTEBOOKS_FULL",
+  "LATENTLAB_TEST_FULL",
+  "LATENTLAB_GRADING_FULL",
+  "LATENTLAB_TEST_TAG",
 ] as const;
 
 const PARSERS: Record<string, (env: Env) => unknown> = {
@@ -165,6 +172,7 @@ const PARSERS: Record<string, (env: Env) => unknown> = {
   LATENTLAB_CELL_TIMEOUT: envCellTimeoutSeconds,
   LATENTLAB_RETRAIN: envRetrain,
   LATENTLAB_TSLAB_SPEEDUP: envTslabSpeedup,
+  LATENTLAB_TSLAB_PATCHES: (e) => envFlag("LATENTLAB_TSLAB_PATCHES", true, e),
   LATENTLAB_DATA_DIR: envDataDir,
   LATENTLAB_CHROMIUM: envChromium,
 };
