@@ -25,6 +25,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, TensorInfo, WasmBackendLike, heapF32, release, runOriginal } from "./wasmBackend";
 import { im2col, type Im2colGeometry } from "./conv2dBackpropFilter";
+import { transposeSimdConfig, transposeSimdFor } from "./transposeSimd";
 
 /** A 2-D convolution's geometry with explicit padding (all pads ≥ 0). */
 export interface ConvGeom {
@@ -247,6 +248,32 @@ export function transposeBPCtoCPB(src: Float32Array, B: number, P: number, C: nu
   }
 }
 
+/**
+ * transposeBPCtoCPB on the backend's heap: the 4×4 blocks by the SIMD transpose
+ * (transposeSimd.ts), the last B mod 4 rows and C mod 4 columns in JavaScript; views not on
+ * the wasm heap (or no SIMD) take the JavaScript loop. Same numbers either way.
+ */
+export function transposeHeap(be: WasmBackendLike, src: Float32Array, B: number, P: number, C: number, dst: Float32Array): void {
+  const mem = (be as { wasm?: { asm?: { memory?: WebAssembly.Memory } } }).wasm?.asm?.memory;
+  const fn = transposeSimdConfig.enabled && mem instanceof WebAssembly.Memory ? transposeSimdFor(mem) : null;
+  if (!fn || !mem || src.buffer !== mem.buffer || dst.buffer !== mem.buffer || B < 4 || C < 4) {
+    transposeBPCtoCPB(src, B, P, C, dst);
+    return;
+  }
+  const B4 = B & ~3;
+  const C4 = C & ~3;
+  for (let p = 0; p < P; p++) fn(src.byteOffset + p * C * 4, P * C * 4, dst.byteOffset + p * B * 4, P * B * 4, B4, C4);
+  const PB = P * B;
+  for (let p = 0; p < P; p++) {
+    for (let b = 0; b < B; b++) {
+      const c0 = b < B4 ? C4 : 0;
+      let s = (b * P + p) * C + c0;
+      let d = (c0 * P + p) * B + b;
+      for (let c = c0; c < C; c++, d += PB) dst[d] = src[s++];
+    }
+  }
+}
+
 /** dst[p, b, :] = src[b, p, :] for src [B, P, Q] (runs of Q numbers move whole). */
 export function swapLeadingAxes(src: Float32Array, B: number, P: number, Q: number, dst: Float32Array): void {
   if (Q >= 16) {
@@ -310,7 +337,7 @@ export function conv2dBackpropFilterConv(args: KernelArgs, fallback: (a: KernelA
   const owT = kw + Math.max(0, -pr);
   const xT = be.makeOutput([C, H, W, B], "float32");
   const dyT = be.makeOutput([OH, OW, B, O], "float32");
-  transposeBPCtoCPB(heapF32(be, x), B, H * W, C, heapF32(be, xT));
+  transposeHeap(be, heapF32(be, x), B, H * W, C, heapF32(be, xT));
   swapLeadingAxes(heapF32(be, dy), B, OH * OW, O, heapF32(be, dyT));
   const gT: ConvGeom = {
     batch: C, inHeight: H, inWidth: W, inChannels: B, outChannels: O,
@@ -366,7 +393,7 @@ function backpropFilter1x1(be: WasmBackendLike, x: TensorInfo, dy: TensorInfo, r
     for (let r0 = 0; r0 < rows; r0 += R) {
       const n = Math.min(R, rows - r0);
       const a: TensorInfo = n === R || r0 === 0 ? view(xc, [1, C, n]) : be.makeOutput([1, C, n], "float32");
-      transposeBPCtoCPB(heapF32(be, x).subarray(r0 * C, (r0 + n) * C), n, 1, C, heapF32(be, a));
+      transposeHeap(be, heapF32(be, x).subarray(r0 * C, (r0 + n) * C), n, 1, C, heapF32(be, a));
       if (dyc) release(be, dyc);
       dyc = null;
       let b: TensorInfo;
