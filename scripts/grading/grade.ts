@@ -26,6 +26,7 @@
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import type { ExecuteOutcome, IopubMessage } from "../../kernel/client";
 import { KernelClient, latentlabKernelSpec } from "../../kernel/client";
@@ -452,7 +453,8 @@ export async function gradeSubmission(source: Notebook, submission: Notebook, op
     kernel = await KernelClient.start({
       spec: opts.sandbox ? sandboxKernelSpec(opts.slot ?? 0, env, opts.limits, opts.libDir) : latentlabKernelSpec(),
       env: opts.sandbox ? {} : env,
-      cwd: opts.sandbox ? undefined : opts.notebookPath ? path.dirname(opts.notebookPath) : undefined,
+      // The sandboxed kernel's cwd is set inside the sandbox; the wrapper's must merely exist.
+      cwd: opts.sandbox ? os.tmpdir() : opts.notebookPath ? path.dirname(opts.notebookPath) : undefined,
       startTimeoutSeconds: 180,
     });
   } catch (e) {

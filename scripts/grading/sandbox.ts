@@ -90,13 +90,18 @@ export function sandboxReadOnlyPaths(root = PROJECT_ROOT): string[] {
 export function snapshotLib(): { dir: string; warning?: string } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ensureFresh } = require(path.join(PROJECT_ROOT, "kernel", "build-lib.js")) as { ensureFresh: (o?: object) => { ok: boolean; message: string } };
-  const built = ensureFresh({ quiet: true });
+  let built: { ok: boolean; message: string };
+  try {
+    built = ensureFresh({ quiet: true });
+  } catch (e) {
+    built = { ok: false, message: `the build could not run: ${(e as Error).message}` };
+  }
   const lib = path.join(PROJECT_ROOT, "lib");
   if (!fs.existsSync(path.join(lib, "index.js"))) throw new Error(`lib/ has no compiled library: run "npm run build" (${built.message.slice(0, 400)}).`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-grading-lib-"));
   fs.cpSync(lib, dir, { recursive: true, filter: (src) => !/\.build-(error|lock)$/.test(src) && !src.endsWith(".tsbuildinfo") });
   fs.chmodSync(dir, 0o755);
-  return { dir, warning: built.ok ? undefined : `src/ does not compile right now; grading with the last compiled library in lib/` };
+  return { dir, warning: built.ok ? undefined : `lib/ could not be rebuilt from src/ (${built.message.split("\n")[0].slice(0, 200)}); grading with the last compiled library in lib/` };
 }
 
 export function removeLibSnapshot(dir: string): void {
