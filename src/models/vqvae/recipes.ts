@@ -33,17 +33,39 @@ export interface VqVaeRecipe {
   learningRate: number;
   /** What it is for (shown in provenance and the checkpoints README). */
   purpose: string;
+  /** Train on this many of the training digits, evenly spaced through the split (default all). */
+  trainImages?: number;
+  /** Training digits whose encoder outputs K-means clusters for the initial codebook (default 1,000). */
+  kMeansImages?: number;
 }
 
 const KERAS = { channels: [32, 64] as [number, number], latentDim: 16, beta: 0.25 };
 const LIGHT = { channels: [16, 32] as [number, number], latentDim: 16, beta: 0.25 };
 
-function recipe(name: string, config: Partial<VqVaeConfig>, epochs: number, purpose: string): VqVaeRecipe {
-  return { name, config, seed: 0, epochs, batchSize: 128, learningRate: 1e-3, purpose };
+function recipe(name: string, config: Partial<VqVaeConfig>, epochs: number, purpose: string, trainImages?: number): VqVaeRecipe {
+  return { name, config, seed: 0, epochs, batchSize: 128, learningRate: 1e-3, purpose, ...(trainImages ? { trainImages, kMeansImages: 300 } : {}) };
+}
+
+/** m of the n images (D pixels each), evenly spaced (the split is ordered by class: every class keeps its share). */
+export function evenlySpaced(images: Float32Array, D: number, m: number): Float32Array {
+  const n = images.length / D;
+  if (m >= n) return images;
+  const out = new Float32Array(m * D);
+  for (let i = 0; i < m; i++) {
+    const j = Math.floor((i * n) / m);
+    out.set(images.subarray(j * D, (j + 1) * D), i * D);
+  }
+  return out;
 }
 
 /** Rate–distortion sweep sizes (the light network, EMA codebook, K-means init, dead-code restarts). */
-export const VQVAE_SWEEP_K = [16, 64, 128, 256, 512];
+export const VQVAE_SWEEP_K = [16, 64, 128, 512];
+
+/**
+ * The short runs (sweep, ablations), sized to train while the 2 cores were shared by eight jobs:
+ * light network, 4 epochs (1 warm-up when K-means) on 1,500 training digits, K-means on 300.
+ */
+const SHORT = { epochs: 4, trainImages: 1500 };
 
 const HEALTHY = { init: "kmeans" as const, warmupEpochs: 1, restartDeadCodes: true };
 
@@ -55,15 +77,15 @@ export const VQVAE_RECIPES: Record<string, VqVaeRecipe> = {
   ...Object.fromEntries(
     VQVAE_SWEEP_K.map((K) => [
       `vqvae-sweep-k${K}`,
-      recipe(`vqvae-sweep-k${K}`, { ...LIGHT, numCodes: K, ...HEALTHY, codebookLearning: "ema" }, 3, `rate–distortion sweep, K = ${K} (light network 16→32, EMA, 3 epochs of which 1 warm-up)`),
+      recipe(`vqvae-sweep-k${K}`, { ...LIGHT, numCodes: K, ...HEALTHY, codebookLearning: "ema" }, SHORT.epochs, `rate–distortion sweep, K = ${K} (light network 16→32, EMA, 4 epochs of which 1 warm-up, 1,500 digits)`, SHORT.trainImages),
     ]),
   ),
-  "vqvae-ablation-uniform": recipe("vqvae-ablation-uniform", { ...LIGHT, numCodes: 128, init: "uniform", warmupEpochs: 0, restartDeadCodes: false, codebookLearning: "loss" }, 3,
-    "usage ablation: keras-io's codebook handling (random codebook learnt by the loss, no restarts) on the light network"),
-  "vqvae-ablation-kmeans": recipe("vqvae-ablation-kmeans", { ...LIGHT, numCodes: 128, ...HEALTHY, restartDeadCodes: false, codebookLearning: "ema" }, 3,
-    "usage ablation: K-means initialization and EMA, no restarts"),
-  "vqvae-ablation-loss": recipe("vqvae-ablation-loss", { ...LIGHT, numCodes: 128, ...HEALTHY, codebookLearning: "loss" }, 3,
-    "codebook learnt by the loss ‖sg[L] − L̂‖² (Adam) with K-means init and restarts, against vqvae-sweep-k128 (EMA)"),
+  "vqvae-ablation-uniform": recipe("vqvae-ablation-uniform", { ...LIGHT, numCodes: 128, init: "uniform", warmupEpochs: 0, restartDeadCodes: false, codebookLearning: "loss" }, SHORT.epochs,
+    "usage ablation: keras-io's codebook handling (random codebook learnt by the loss, no restarts) on the light network", SHORT.trainImages),
+  "vqvae-ablation-kmeans": recipe("vqvae-ablation-kmeans", { ...LIGHT, numCodes: 128, ...HEALTHY, restartDeadCodes: false, codebookLearning: "ema" }, SHORT.epochs,
+    "usage ablation: K-means initialization and EMA, no restarts", SHORT.trainImages),
+  "vqvae-ablation-loss": recipe("vqvae-ablation-loss", { ...LIGHT, numCodes: 128, ...HEALTHY, codebookLearning: "loss" }, SHORT.epochs,
+    "codebook learnt by the loss ‖sg[L] − L̂‖² (Adam) with K-means init and restarts, against vqvae-sweep-k128 (EMA)", SHORT.trainImages),
 };
 
 function resolveRecipe(r: string | VqVaeRecipe | undefined, where: string): VqVaeRecipe {
@@ -178,7 +200,7 @@ export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Prom
     return { model, source: "checkpoint", provenance: p, history: (p.history as EpochRecord[]) ?? [] };
   }
   const split = mnistSplitForVae(0);
-  const train = split.train.images;
+  const train = rec.trainImages ? evenlySpaced(split.train.images, 784, rec.trainImages) : split.train.images;
   const test = split.test.images;
   const config = { ...rec.config, dataVariance: pixelVariance(train) };
   const model = new VqVae(config, new Rng(rec.seed).fork());
@@ -195,12 +217,12 @@ export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Prom
     signal: opts.signal,
     showProgress: opts.showProgress,
     maxBatchesPerEpoch: smoke ? 4 : undefined,
-    kMeansImages: smoke ? 100 : 1000,
+    kMeansImages: smoke ? 100 : rec.kMeansImages ?? 1000,
     label: rec.name,
   });
   const seconds = (Date.now() - t0) / 1000;
-  const evTest = evaluateVqVae(model, smoke ? test.subarray(0, 200 * 784) : test);
-  const evTrain = evaluateVqVae(model, smoke ? train.subarray(0, 200 * 784) : train.subarray(0, 2000 * 784));
+  const evTest = evaluateVqVae(model, smoke ? evenlySpaced(test, 784, 200) : test);
+  const evTrain = evaluateVqVae(model, evenlySpaced(train, 784, smoke ? 200 : 2000));
   const provenance: Record<string, unknown> = {
     name: rec.name,
     purpose: rec.purpose,
@@ -209,7 +231,7 @@ export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Prom
     epochs,
     batchSize: rec.batchSize,
     learningRate: rec.learningRate,
-    data: split.description,
+    data: split.description + (rec.trainImages ? `; trained on ${rec.trainImages} training digits, evenly spaced through the split` : ""),
     trainImages: train.length / 784,
     testImages: test.length / 784,
     scores: {
