@@ -282,7 +282,7 @@ function errorContent(err, ctx) {
     );
   }
   if (isErr && /^Script execution (was )?interrupted/.test(evalue)) {
-    return oneLine("Interrupted", `Kernel → Interrupt stopped ${cellName(ctx.count)} while it ran synchronous code; declarations made before that point are kept.`);
+    return oneLine("Interrupted", `Kernel → Interrupt: ${cellName(ctx.count)} was interrupted while it ran synchronous code; what it declared before that point is kept.`);
   }
   if (ename === "AbortError") return oneLine(ename, evalue);
   if (isErr && err.code === "MODULE_NOT_FOUND" && /latentlab/.test(evalue)) evalue += `\n${MODULE_HINT}`;
