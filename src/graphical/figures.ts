@@ -78,13 +78,15 @@ export function dagFigure(dag: DagLike, opts: DagFigureOptions = {}): Figure {
     for (const p of n.parents) {
       const [x0, y0] = pos[p];
       const [x1, y1] = pos[n.name];
-      const len = Math.hypot(x1 - x0, y1 - y0) || 1;
-      const r = radius; // stop at the circles' edges
+      // Centre to centre, stopped 24 px short of each end (the 44 px circles' edges) in screen
+      // pixels, so the arrows touch the nodes at any figure size (notebook, slide or paper).
       annotations.push({
-        x: x1 - ((x1 - x0) * r) / len,
-        y: y1 - ((y1 - y0) * r) / len,
-        ax: x0 + ((x1 - x0) * r) / len,
-        ay: y0 + ((y1 - y0) * r) / len,
+        x: x1,
+        y: y1,
+        ax: x0,
+        ay: y0,
+        standoff: 24,
+        startstandoff: 24,
         xref: "x",
         yref: "y",
         axref: "x",
@@ -100,7 +102,7 @@ export function dagFigure(dag: DagLike, opts: DagFigureOptions = {}): Figure {
   if (opts.captions) {
     for (const [n, t] of Object.entries(opts.captions)) {
       if (!pos[n]) continue;
-      annotations.push({ x: pos[n][0] + radius * 1.1, y: pos[n][1], xref: "x", yref: "y", xanchor: "left", text: t, showarrow: false, font: { size: 12 } });
+      annotations.push({ x: pos[n][0], xshift: 30, y: pos[n][1], xref: "x", yref: "y", xanchor: "left", text: t, showarrow: false, font: { size: 12 } });
     }
   }
   const latent = dag.nodes.map((n) => n.name).filter((n) => !observed.has(n));
@@ -115,8 +117,9 @@ export function dagFigure(dag: DagLike, opts: DagFigureOptions = {}): Figure {
       yaxis: { visible: false, range: [Math.min(...ys) - 0.6, Math.max(...ys) + 0.5], scaleanchor: "x" },
       showlegend: false,
       annotations,
-      width: 520,
-      height: 420,
+      // Captions need room between nodes: a wider, taller canvas (equal axis scales) when present.
+      width: opts.captions ? 960 : 520,
+      height: opts.captions ? 540 : 420,
     },
   };
 }
