@@ -108,7 +108,12 @@ function install({ user = false, quiet = false } = {}) {
   fs.writeFileSync(path.join(dir, "logo-64x64.png"), logoPng(64));
   if (!quiet) {
     process.stdout.write(`latentlab: kernel "${KERNEL_NAME}" (${DISPLAY_NAME}) written to ${dir}\n`);
-    if (!user) {
+    if (user) {
+      process.stdout.write(
+        `latentlab: notebooks in any folder can now use it: pick the kernel "${DISPLAY_NAME}" and ` +
+          `\`import … from "latentlab"\` resolves to ${ROOT} (rebuilt from src/ when it changed).\n`,
+      );
+    } else {
       process.stdout.write(
         `latentlab: Jupyter finds it with JUPYTER_PATH=${localJupyterPath()} (npm run lab sets this); ` +
           `for every Jupyter on this machine run: npm run kernel:install -- --user\n`,
