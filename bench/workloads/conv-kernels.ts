@@ -14,7 +14,7 @@ import { runOriginal } from "../../src/kernels/wasmBackend";
 import { conv2dBackpropFilterWasm } from "../../src/kernels/conv2dBackpropFilter";
 import { conv2dBackpropInputWasm } from "../../src/kernels/conv2dBackpropInput";
 import { conv2dWasm, conv2dBackpropFilterConv, conv2dBackpropInputConv } from "../../src/kernels/conv2d";
-type S = { name: string; B: number; H: number; C: number; O: number; k: number; s: number };
+type S = { name: string; B: number; H: number; C: number; O: number; k: number; s: number; mask?: "A" | "B" };
 const shapes: S[] = [
   { name: "vae conv1 4x4/2 1-16", B: 128, H: 28, C: 1, O: 16, k: 4, s: 2 },
   { name: "vae conv2 4x4/2 16-32", B: 128, H: 14, C: 16, O: 32, k: 4, s: 2 },
@@ -26,6 +26,8 @@ const shapes: S[] = [
   { name: "pcnn 3x3 32-32", B: 32, H: 28, C: 32, O: 32, k: 3, s: 1 },
   { name: "pcnn 3x3 64-64", B: 32, H: 28, C: 64, O: 64, k: 3, s: 1 },
   { name: "pcnn 1x1 64-32", B: 32, H: 28, C: 64, O: 32, k: 1, s: 1 },
+  { name: "pcnn 3x3 mask B 32-32", B: 32, H: 28, C: 32, O: 32, k: 3, s: 1, mask: "B" },
+  { name: "pcnn 7x7 mask A 1-64", B: 32, H: 28, C: 1, O: 64, k: 7, s: 1, mask: "A" },
 ];
 const only = process.env.ONLY;
 (async () => {
@@ -37,7 +39,15 @@ const only = process.env.ONLY;
   for (const s of shapes) {
     if (only && !s.name.includes(only)) continue;
     const x = tf.randomNormal([s.B, s.H, s.H, s.C]) as tf.Tensor4D;
-    const w = tf.randomNormal([s.k, s.k, s.C, s.O]) as tf.Tensor4D;
+    let w = tf.randomNormal([s.k, s.k, s.C, s.O]) as tf.Tensor4D;
+    if (s.mask) {
+      // PixelCNN's spatial mask: rows above the centre, and the centre row left of (A) / up to (B) the centre.
+      const c = (s.k - 1) / 2;
+      const m = Array.from({ length: s.k * s.k }, (_, t) => { const i = Math.floor(t / s.k), j = t % s.k; return i < c || (i === c && (j < c || (s.mask === "B" && j === c))) ? 1 : 0; });
+      const masked = tf.mul(w, tf.tensor4d(m, [s.k, s.k, 1, 1])) as tf.Tensor4D;
+      w.dispose();
+      w = masked;
+    }
     const y = tf.conv2d(x, w, s.s, "same");
     const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
     const flops = 2 * y.size * s.k * s.k * s.C;
