@@ -170,5 +170,12 @@ describe("verdicts, reports, CSV and feedback", () => {
     expect(html).not.toMatch(/<script>alert|steal\(\)|<img onerror/);
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(safeId("../a b")).toBe("__a_b");
+    // A figure is drawn offline from its spec: plotly.js inlined once, the spec as escaped JSON.
+    r.cells.push({ kind: "solution", source: "show(fig)", outputs: [{ output_type: "display_data", data: { "application/vnd.plotly.v1+json": { data: [{ type: "scatter", y: [1, 2], name: "</script><b>" }], layout: {} }, "text/plain": "<figure>" }, metadata: {} }], status: "ok", seconds: 0 });
+    const withFig = feedbackHtml(r);
+    expect(withFig).toContain('Plotly.newPlot("fig-1-0"');
+    expect(withFig).toContain("\\u003c/script\\u003e\\u003cb\\u003e");
+    expect(withFig.length).toBeGreaterThan(1_000_000); // plotly.js is inlined: no network needed
+    expect(html).not.toContain("Plotly.newPlot"); // and only when there is a figure
   });
 });
