@@ -167,7 +167,7 @@ export async function autograde(submissionsDir: string, opts: AutogradeOptions =
       const id = safeId(student);
       fs.writeFileSync(path.join(outDir, "students", `${id}.json`), JSON.stringify(report, null, 1) + "\n");
       fs.writeFileSync(path.join(outDir, "feedback", `${id}.html`), feedbackHtml(report));
-      log(`  ${student}: ${report.score}/${report.maxScore} (${report.status}${report.stopped ? ", stopped" : ""}, ${report.seconds.toFixed(1)} s)`);
+      log(`  ${student}: ${report.score}/${report.maxScore} (${report.status}${report.stopped ? ", stopped" : ""}, ${report.seconds.toFixed(1)} s${report.cpuSeconds !== undefined ? `, ${report.cpuSeconds.toFixed(1)} s CPU` : ""})`);
     }
   };
   try {
@@ -224,7 +224,8 @@ export async function main(argv: string[]): Promise<number> {
   if (!dir) throw new Error(USAGE);
   const r = await autograde(path.resolve(dir), opts);
   const total = r.reports.reduce((s, x) => s + x.score, 0);
-  process.stdout.write(`${r.reports.length} submissions graded in ${r.seconds.toFixed(1)} s (${r.jobs} at a time); mean score ${(total / Math.max(1, r.reports.length)).toFixed(2)} of ${r.reports[0]?.maxScore ?? 0}\n`);
+  const cpu = r.reports.reduce((s, x) => s + (x.cpuSeconds ?? 0), 0);
+  process.stdout.write(`${r.reports.length} submissions graded in ${r.seconds.toFixed(1)} s (${r.jobs} at a time; ${cpu.toFixed(1)} s CPU in the sandboxes); mean score ${(total / Math.max(1, r.reports.length)).toFixed(2)} of ${r.reports[0]?.maxScore ?? 0}\n`);
   return 0;
 }
 

@@ -99,6 +99,8 @@ export interface SubmissionReport {
   /** Why the kernel stopped early (timeout, death, output limit), if it did. */
   stopped?: string;
   seconds: number;
+  /** CPU seconds of everything the submission ran (sandbox cgroup), when measured. */
+  cpuSeconds?: number;
   cells: RanCell[];
   sandboxed: boolean;
 }
@@ -540,6 +542,8 @@ export async function gradeSubmission(source: Notebook, submission: Notebook, op
     }
   } finally {
     await kernel.shutdown({ graceful: false });
+    const cpu = kernel.log.match(/sandbox: cpu ([0-9.]+) s/);
+    if (cpu) report.cpuSeconds = Number(cpu[1]);
   }
   for (const q of report.questions) if (q.status === "not-run" && report.stopped) q.message = `not run: ${report.stopped}`;
   report.score = Math.round(report.questions.reduce((s, q) => s + q.earned, 0) * 1000) / 1000;

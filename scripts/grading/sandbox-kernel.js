@@ -58,7 +58,7 @@ function cgroupDirs() {
   const name = `latentlab-grade-${process.pid}`;
   for (const line of lines) {
     const [, ctrls, rel] = line.split(":");
-    for (const c of ["memory", "pids"]) {
+    for (const c of ["memory", "pids", "cpuacct"]) {
       if (ctrls.split(",").includes(c)) {
         const d = path.join("/sys/fs/cgroup", c, rel, name);
         try {
@@ -70,7 +70,7 @@ function cgroupDirs() {
             } catch {
               /* no swap accounting */
             }
-          } else fs.writeFileSync(path.join(d, "pids.max"), String(cfg.maxProcesses));
+          } else if (c === "pids") fs.writeFileSync(path.join(d, "pids.max"), String(cfg.maxProcesses));
           dirs.push(d);
         } catch {
           /* not allowed here */
@@ -178,7 +178,20 @@ async function relayIopub(port) {
   void pump(back, front); // messages downstream
 }
 
+/** CPU seconds used by everything in the sandbox so far (cpuacct cgroup), or null. */
+function cpuSeconds() {
+  const d = cgroups.find((x) => x.includes("/cpuacct/"));
+  if (!d) return null;
+  try {
+    return Number(fs.readFileSync(path.join(d, "cpuacct.usage"), "utf8")) / 1e9;
+  } catch {
+    return null;
+  }
+}
+
 function cleanup() {
+  const cpu = cpuSeconds();
+  if (cpu !== null) process.stderr.write(`sandbox: cpu ${cpu.toFixed(2)} s\n`);
   for (const s of sockets) {
     try {
       s.close();
