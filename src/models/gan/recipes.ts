@@ -31,11 +31,11 @@ export const GAN_RECIPES: Record<string, GanRecipe> = {
   "gan-mnist-mlp": {
     name: "gan-mnist-mlp",
     config: { architecture: "mlp", dataDim: 784, latentDim: 32, generatorHidden: [128, 256], discriminatorHidden: [256, 128], output: "sigmoid" },
-    training: { generatorLoss: "non-saturating", beta1: 0.5 },
+    training: { generatorLoss: "non-saturating", beta1: 0.5, realLabel: 0.9, discriminatorLrScale: 0.5 },
     seed: 0,
-    epochs: 16,
+    epochs: 12,
     batchSize: 64,
-    learningRate: 4e-4,
+    learningRate: 2e-4,
   },
   "gan-mnist-dcgan": {
     name: "gan-mnist-dcgan",
