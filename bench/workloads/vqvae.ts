@@ -29,7 +29,7 @@ const env = (k: string, d: string) => process.env[k] ?? d;
 const KERAS = { channels: [32, 64] as [number, number], latentDim: 16, numCodes: 128, beta: 0.25 };
 
 let dataDir = "";
-function prepare(): { dir: string; train: Float32Array; test: Float32Array; variance: number } {
+export function prepareVqVaeBenchData(): { dir: string; train: Float32Array; test: Float32Array; variance: number } {
   const split = mnistSplitForVae(0);
   const variance = pixelVariance(split.train.images);
   if (!dataDir) {
@@ -41,9 +41,9 @@ function prepare(): { dir: string; train: Float32Array; test: Float32Array; vari
   return { dir: dataDir, train: split.train.images, test: split.test.images, variance };
 }
 
-function torchPeer(args: string[]): Record<string, number | string> {
+export function torchPeer(args: string[]): Record<string, number | string> {
   const script = path.join(__dirname, "..", "peers", "vqvae_torch.py");
-  const out = execFileSync("/usr/bin/python3", [script, "--data", prepare().dir, ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const out = execFileSync("/usr/bin/python3", [script, "--data", prepareVqVaeBenchData().dir, ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
   return JSON.parse(out.trim().split("\n").pop() as string);
 }
 
@@ -58,7 +58,7 @@ function checkTorch(): void {
 /** Our training steps on the first `steps` batches of the training split (keras-io's configuration). */
 export async function ourSteps(steps: number): Promise<{ seconds: number; imagesPerSec: number }> {
   await initBackend();
-  const d = prepare();
+  const d = prepareVqVaeBenchData();
   const model = new VqVae({ ...KERAS, init: "uniform", restartDeadCodes: false, codebookLearning: "loss", dataVariance: d.variance }, new Rng(0));
   const x = d.train.subarray(0, (steps + 1) * 128 * 784);
   await fit(model, { x: x.subarray(0, 128 * 784), rowSize: 784 }, { epochs: 1, showProgress: false, rng: new Rng(1) }); // warm-up step
@@ -124,7 +124,7 @@ export const workloads: Workload[] = [
           const t0 = performance.now();
           const r = await loadOrTrainVqVae({ force: true, save: false, epochs, showProgress: false });
           const ms = performance.now() - t0;
-          const ev = evaluateVqVae(r.model, prepare().test);
+          const ev = evaluateVqVae(r.model, prepareVqVaeBenchData().test);
           r.model.dispose();
           return { ms, units: n * epochs, metrics: { testMseOverVariance: ev.mseOverVariance, testCodesUsed: ev.codesUsed, testPerplexity: ev.perplexity } };
         },
