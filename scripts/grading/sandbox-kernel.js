@@ -199,7 +199,8 @@ function cleanup() {
       /* closed */
     }
   }
-  for (let round = 0; round < 3; round++) {
+  // Kill what is left, then remove the cgroups once their last task has exited (up to ~2 s).
+  for (let round = 0; round < 40; round++) {
     const left = cgroupPids();
     if (left.length === 0) break;
     for (const p of left) {
@@ -212,10 +213,14 @@ function cleanup() {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
   for (const d of cgroups) {
-    try {
-      fs.rmdirSync(d);
-    } catch {
-      /* still busy: the kernel reaps it when the last task exits */
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        fs.rmdirSync(d);
+        break;
+      } catch (e) {
+        if (e && e.code === "ENOENT") break;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // EBUSY: a task is still exiting
+      }
     }
   }
   fs.rmSync(sockDir, { recursive: true, force: true });

@@ -94,8 +94,12 @@ describe.skipIf(!support.ok)(`autograde in the sandbox${support.ok ? "" : ` (ski
     }
   });
 
-  it("leaves no process behind and no file outside the sandboxes", () => {
+  it("leaves no process, cgroup or file behind outside the sandboxes", () => {
     expect(sandboxProcesses()).toEqual([]);
+    const cgroups = execFileSync("sh", ["-c", "ls -d /sys/fs/cgroup/*/latentlab-grade-* /sys/fs/cgroup/*/*/latentlab-grade-* /sys/fs/cgroup/*/*/*/latentlab-grade-* 2>/dev/null || true"], { encoding: "utf8" }).trim();
+    // Only cgroups whose wrapper (latentlab-grade-<pid>) is gone: another test may be grading now.
+    const orphaned = cgroups.split("\n").filter((d) => d && !fs.existsSync(`/proc/${d.split("latentlab-grade-")[1]}`));
+    expect(orphaned).toEqual([]);
     for (const f of [path.join(subs, "perfect", "hacked.txt"), path.join(ROOT, "homework", "hacked.txt"), path.join(ROOT, "lib", "hacked.txt")]) {
       expect(fs.existsSync(f)).toBe(false);
     }
