@@ -273,8 +273,13 @@ interface Pending {
   wake: () => void;
 }
 
+/**
+ * A timer that keeps Node alive while it runs: once the kernel has exited and its sockets are
+ * closed, nothing else may be keeping the event loop alive, and an unref'd timer here let the
+ * runner exit 0 in the middle of writing its partial copy after a SIGTERM.
+ */
 function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref?.());
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** How a process ended, in words. */

@@ -25,13 +25,19 @@ const EXAMPLE = path.join(ROOT, "homework", "00-example-markers.ipynb");
 const FULL = process.env.LATENTLAB_GRADING_FULL === "1";
 const support = sandboxSupport();
 
-/** Processes of the sandbox uids (62000–64999) or of the sandbox wrapper, still alive. */
+/**
+ * Processes of the sandbox uids (62000–64999) or of the sandbox wrapper, still alive. A zombie
+ * (state Z: it has exited, and only its exit status waits for its parent to collect it) runs
+ * nothing and holds nothing, so it does not count.
+ */
 function sandboxProcesses(): string[] {
-  const out = execFileSync("ps", ["-eo", "uid=,pid=,args="], { encoding: "utf8" });
+  const out = execFileSync("ps", ["-eo", "uid=,pid=,stat=,args="], { encoding: "utf8" });
   return out
     .split("\n")
     .filter((l) => {
-      const uid = Number(l.trim().split(/\s+/)[0]);
+      const [uidText, , stat = ""] = l.trim().split(/\s+/);
+      const uid = Number(uidText);
+      if (stat.startsWith("Z")) return false;
       return (uid >= 62000 && uid < 65000) || l.includes("sandbox-kernel.js") || l.includes("sandbox-launch.js");
     })
     .filter((l) => !l.includes(" ps -eo"));
