@@ -83,8 +83,10 @@ describe("the runner under faults", () => {
   it("unhandled rejections and later timer exceptions fail the notebook at the cell that started them", async () => {
     const rej = writeCodeNotebook(dir, "rejects", ['Promise.reject(new Error("rejected and never handled"));', 'console.log("not reached");']);
     const later = writeCodeNotebook(dir, "later", [
-      'setTimeout(() => { throw new Error("thrown by a timer of cell 1"); }, 200); console.log("cell 1 done");',
-      "async function check() { await new Promise((r) => setTimeout(r, 50)); throw new Error(\"check failed inside an async function nobody awaited\"); }\ncheck();\nawait new Promise((r) => setTimeout(r, 1500));\nconsole.log(\"cell 2 done\");",
+      // The timer fires 2 s after cell 1 ends: while cell 2 (which waits 8 s) runs, even when a
+      // loaded machine takes a second or more to start cell 2.
+      'setTimeout(() => { throw new Error("thrown by a timer of cell 1"); }, 2000); console.log("cell 1 done");',
+      "async function check() { await new Promise((r) => setTimeout(r, 50)); throw new Error(\"check failed inside an async function nobody awaited\"); }\ncheck();\nawait new Promise((r) => setTimeout(r, 8000));\nconsole.log(\"cell 2 done\");",
       'console.log("not reached");',
     ]);
     const [a, b] = await runNotebooks([rej, later], { ...quiet, timeoutSeconds: 120 });
