@@ -93,9 +93,14 @@ describe("the runner under faults", () => {
 
     expect(a.status).toBe("error");
     expect(a.failure?.codeCellNumber).toBe(1);
-    expect(a.message).toMatch(/^rejects: code cell 1 \(cell index 0, id cell-1\): unhandled promise rejection: a promise nobody awaited rejected; await it/);
+    // Node reports an unhandled rejection once the microtask queue drains, which may be just
+    // after the kernel answered cell 1: then it surfaces while cell 2 runs. Either way it is
+    // reported against cell 1, the cell that made the promise.
+    expect(a.message).toMatch(
+      /^rejects: code cell 1 \(cell index 0, id cell-1\): unhandled promise rejection( \(it surfaced while code cell 2 ran\))?: a promise nobody awaited rejected; await it/,
+    );
     expect(a.message).toContain("rejected and never handled");
-    expect(readNb(a.outPath).cells[1].execution_count).toBeNull();
+    if (!a.message!.includes("surfaced while")) expect(readNb(a.outPath).cells[1].execution_count).toBeNull();
 
     expect(b.status).toBe("error");
     // Both faults surfaced while cell 2 ran; each is reported against the cell that started it.
