@@ -7,7 +7,7 @@
  * Pure data movement: the result is bit-identical to the JavaScript loop. If the engine rejects
  * the module (no SIMD), callers keep the JavaScript loop.
  */
-import { OP, SIMD, T, funcBody, memarg, section, str } from "./wasmBytes";
+import { OP, SIMD, T, funcBody, memarg, section, sleb, str } from "./wasmBytes";
 
 const SHUFFLE = [0xfd, 0x0d];
 /** i8x16.shuffle lanes picking 32-bit lanes (a0..a3 = 0..3, b0..b3 = 4..7). */
@@ -20,7 +20,7 @@ export function transposeModuleBytes(): Uint8Array {
   const [A0, A1, A2, A3, T0, T1, T2, T3] = [10, 11, 12, 13, 14, 15, 16, 17];
   const get = (k: number) => [OP.get, k];
   const set = (k: number) => [OP.set, k];
-  const c = (v: number) => [OP.i32Const, ...sleb32(v)];
+  const c = (v: number) => [OP.i32Const, ...sleb(v)];
   const load = (ptr: number[]) => [...ptr, ...SIMD.load, ...memarg(0)];
   const shuffle = (a: number, b: number, l: number[]) => [...get(a), ...get(b), ...SHUFFLE, ...lanes(l)];
   const code: number[] = [
@@ -62,18 +62,6 @@ export function transposeModuleBytes(): Uint8Array {
   ]);
 }
 
-function sleb32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
 
 export type TransposeFn = (src: number, srcStride: number, dst: number, dstStride: number, rows4: number, cols4: number) => void;
 
