@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readNb, stdoutPerCell } from "../kernel/helpers";
-import { alive, childrenOf, cmdline, pidsWithCmdline, pidsWithEnv, ROOT, sleep, tempFilesContaining, waitUntil, writeCodeNotebook } from "./helpers";
+import { alive, childrenOf, cmdline, pidsWithCmdline, pidsWithEnv, ROOT, tempFilesContaining, waitUntil, writeCodeNotebook } from "./helpers";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-signals-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -22,8 +22,12 @@ const CHILD_CELL =
   'cp.spawn("sleep", ["300"], { stdio: "ignore" });\n' +
   'cp.spawn("sleep", ["301"], { stdio: "ignore", detached: true }).unref();\n' +
   'console.log("children started");';
-const long = writeCodeNotebook(dir, "waits-long", [CHILD_CELL, "await new Promise((r) => setTimeout(r, 120000));", 'console.log("not reached");']);
-const short = writeCodeNotebook(dir, "waits-short", [CHILD_CELL, "await new Promise((r) => setTimeout(r, 6000));", 'console.log("finished");']);
+// The waiting cell first starts a marker child: the runner sends a cell only after the previous
+// one's reply and idle, so once the marker runs, the first cell's output is in the runner's hands
+// (waiting for the first cell's child alone raced with the delivery of its "children started").
+const MARKER = 'require("child_process").spawn("sleep", ["302"], { stdio: "ignore" });\n';
+const long = writeCodeNotebook(dir, "waits-long", [CHILD_CELL, MARKER + "await new Promise((r) => setTimeout(r, 120000));", 'console.log("not reached");']);
+const short = writeCodeNotebook(dir, "waits-short", [CHILD_CELL, MARKER + "await new Promise((r) => setTimeout(r, 6000));", 'console.log("finished");']);
 
 interface Tree {
   npm: ChildProcess;
@@ -39,15 +43,29 @@ interface Tree {
 async function startTree(nb: string): Promise<Tree> {
   const tag = `signals-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const out = fs.mkdtempSync(path.join(dir, "out-"));
+  // The run's own output goes to a log beside its copies, quoted when the tree cannot be mapped.
+  const logFile = path.join(out, "run.log");
+  const log = fs.openSync(logFile, "w");
   const npm = spawn("npm", ["run", "--silent", "notebooks", "--", nb, "--out", out, "--timeout", "150"], {
     cwd: ROOT,
     env: { ...process.env, LATENTLAB_TEST_TAG: tag },
-    stdio: "ignore",
+    stdio: ["ignore", log, log],
   });
-  const exited = new Promise<number | null>((res) => npm.on("exit", (code, sig) => res(code ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : null))));
+  fs.closeSync(log);
+  let exitedEarly: number | null | undefined;
+  const exited = new Promise<number | null>((res) =>
+    npm.on("exit", (code, sig) => {
+      exitedEarly = code ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : null);
+      res(exitedEarly);
+    }),
+  );
   const tagged = () => pidsWithEnv("LATENTLAB_TEST_TAG", tag);
-  const child = await waitUntil(() => tagged().find((p) => cmdline(p) === "sleep 300"), 150_000);
-  if (!child) throw new Error(`the cell's child never started (tagged processes: ${tagged().map(cmdline).join(" | ")})`);
+  const marker = await waitUntil(() => (exitedEarly !== undefined ? -1 : tagged().find((p) => cmdline(p) === "sleep 302")), 150_000);
+  const child = tagged().find((p) => cmdline(p) === "sleep 300");
+  if (!marker || marker < 0 || !child) {
+    const why = exitedEarly !== undefined ? `the run exited with ${exitedEarly} first` : "timed out after 150 s";
+    throw new Error(`the cells' children never started (${why}; tagged processes: ${tagged().map(cmdline).join(" | ")}); the run printed:\n${fs.readFileSync(logFile, "utf8").slice(-3000)}`);
+  }
   const kernel = tagged().find((p) => cmdline(p).includes("launch.js"))!;
   const sh = childrenOf(npm.pid!).find((p) => /\bsh -c\b/.test(cmdline(p)))!;
   const tsx = childrenOf(sh).find((p) => cmdline(p).includes("tsx"))!;
@@ -93,7 +111,6 @@ describe("signals to every process of `npm run notebooks`", () => {
   for (const [target, sig] of stops) {
     it(`${sig} to ${target}: the whole tree ends, the partial copy is marked interrupted, the connection file is deleted`, async () => {
       const t = await startTree(long);
-      await sleep(500); // inside the waiting cell
       process.kill(t.pids[target], sig);
       await expectNothingLeft(t);
       expect(await t.exited).not.toBe(0);
