@@ -28,6 +28,8 @@
 // 6. `import … from "latentlab"` works from a notebook in any folder (the kernel installed
 //    with `npm run kernel:install -- --user`): the module and its types resolve to this
 //    project when the notebook's folder has no latentlab of its own.
+// 7. `{ name }` works when `name` was declared in an earlier cell (tslab's converter misses
+//    the shorthand's value and the cell threw "ReferenceError: name is not defined").
 //
 // Off with LATENTLAB_TSLAB_PATCHES=0 (tslab exactly as shipped). Written against tslab
 // 1.0.22; if a patched function is missing (another tslab version), that patch is skipped
@@ -389,6 +391,38 @@ function keptDeclarations(ts, decl, locals) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7. Object shorthand that names an earlier cell's variable
+
+/**
+ * `src` with every object-literal shorthand property `{ name }` written out as
+ * `{ name: name }` (and `{ a = 1 } = o` as `{ a: a = 1 } = o`), the same JavaScript. tslab
+ * rewrites a reference to an earlier cell's variable `x` into `exports.x`, but it does not see
+ * the shorthand's value (the checker gives the property's symbol there), so `{ name }` with
+ * `name` from an earlier cell threw "ReferenceError: name is not defined". The name stays on
+ * its line, so error lines do not move. Returns `src` itself when there is nothing to change
+ * or the text does not parse (tslab then reports the syntax error as usual).
+ */
+function expandShorthands(ts, src) {
+  if (typeof src !== "string" || !/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
+  let sf;
+  try {
+    sf = ts.createSourceFile("__cell__.ts", src, ts.ScriptTarget.ES2020, true, ts.ScriptKind.TS);
+  } catch {
+    return src;
+  }
+  const edits = [];
+  const visit = (node) => {
+    if (ts.isShorthandPropertyAssignment(node)) edits.push({ at: node.name.end, text: node.name.text });
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  if (edits.length === 0) return src;
+  let out = src;
+  for (const e of edits.sort((a, b) => b.at - a.at)) out = `${out.slice(0, e.at)}: ${e.text}${out.slice(e.at)}`;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The executor wrapper: errors, interrupts, kept declarations
 
 function abortModule() {
@@ -421,7 +455,7 @@ function wrapExecutorFactory(executorModule, tslabDir) {
         if (!wrappedNode || wrappedNode.base !== conv) {
           wrappedNode = {
             base: conv,
-            convert: (_prev, src) => (state.converted = conv.convert(state.prevDecl, src)),
+            convert: (_prev, src) => (state.converted = conv.convert(state.prevDecl, expandShorthands(typescript(tslabDir), src))),
             inspect: (_prev, src, pos) => conv.inspect(state.prevDecl, src, pos),
             complete: (_prev, src, pos) => conv.complete(state.prevDecl, src, pos),
             addModule: (...a) => conv.addModule(...a),
@@ -708,4 +742,4 @@ function install({ tslabDir = path.dirname(require.resolve("tslab/package.json",
   return true;
 }
 
-module.exports = { install, SendQueue, errorContent, diagnosticsContent, sourceLineOf, keptDeclarations, tokens, INTERRUPT_GRACE_MS, MODULE_HINT };
+module.exports = { install, SendQueue, errorContent, diagnosticsContent, sourceLineOf, keptDeclarations, expandShorthands, tokens, INTERRUPT_GRACE_MS, MODULE_HINT };

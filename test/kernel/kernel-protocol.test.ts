@@ -5,7 +5,8 @@
  * node frames) and shows CheckError's values once; a failed cell keeps its imports; requests
  * cancelled after an error are `aborted`; every execution sends `execute_input` with its
  * count; Kernel → Interrupt on a training cell ends it with the library's one line, marks the
- * progress bar, and the next cell can use the interrupted cell's imports.
+ * progress bar, and the next cell can use the interrupted cell's imports; `{ name }` works with
+ * `name` from an earlier cell.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -93,6 +94,13 @@ describe("latentlab kernel: what front ends receive", () => {
     const input = o.messages.find((m) => m.header.msg_type === "execute_input");
     expect(input?.content.execution_count).toBe(o.executionCount);
     expect(o.executionCount).toBeGreaterThan(1);
+  });
+
+  it("object shorthand names a variable of an earlier cell (tslab alone threw ReferenceError)", async () => {
+    await k.execute(`const shortName = "abc";\nconst shortN = 3;`);
+    const o = await k.execute(`const both = { shortName, shortN };\nconsole.log(JSON.stringify(both));`);
+    expect(o.status).toBe("ok");
+    expect(streamText(o)).toBe('{"shortName":"abc","shortN":3}\n');
   });
 
   it("Kernel → Interrupt ends a training cell with the library's one line; the next cell uses its imports", async () => {

@@ -17,6 +17,7 @@ const patches = require(path.join(ROOT, "kernel", "tslab-patches.js")) as {
   };
   sourceLineOf(output: string, src: string, outLine: number): number | null;
   keptDeclarations(ts: unknown, decl: string, locals: Record<string, unknown>): string;
+  expandShorthands(ts: unknown, src: string): string;
   errorContent(err: unknown, ctx: object): { ename: string; evalue: string; traceback: string[] };
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -82,6 +83,31 @@ describe("tslab patches", () => {
     expect(patches.sourceLineOf(output, src, 6)).toBe(5);
     expect(patches.sourceLineOf(output, src, 4)).toBe(2);
     expect(patches.sourceLineOf(output, src, 7)).toBe(6);
+  });
+
+  it("object shorthand is written out on its own line, in literals and destructuring assignments, nowhere else", () => {
+    const src = [
+      "const o = { name, n2 };",
+      "const p = { a: 1, b, ...rest, f() { return { c }; } };",
+      "({ d, e = 2 } = q);",
+      "type T = { x: number };",
+      "const { g } = h;",
+      "let s = '{ name }';",
+    ].join("\n");
+    const out = patches.expandShorthands(ts, src);
+    expect(out.split("\n")).toEqual([
+      "const o = { name: name, n2: n2 };",
+      "const p = { a: 1, b: b, ...rest, f() { return { c: c }; } };",
+      "({ d: d, e: e = 2 } = q);",
+      "type T = { x: number };",
+      "const { g } = h;",
+      "let s = '{ name }';",
+    ]);
+    // Same JavaScript: evaluating both gives the same objects.
+    const run = (code: string) => new Function("name", "n2", code)("abc", 3);
+    expect(run(patches.expandShorthands(ts, "return { name, n2 };"))).toEqual(run("return { name, n2 };"));
+    expect(patches.expandShorthands(ts, "const x = 1;")).toBe("const x = 1;");
+    expect(patches.expandShorthands(ts, "const o = { a, ")).toBe("const o = { a: a, ");
   });
 
   it("a failed cell keeps imports, functions and assigned variables, not the variables it never reached", () => {
