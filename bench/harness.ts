@@ -194,12 +194,14 @@ export class PythonPeer {
     });
   }
 
-  async start(): Promise<void> {
+  /** Start the peer; resolves to its ready line (which may carry more, e.g. an initial loss). */
+  async start(): Promise<Record<string, unknown>> {
     this.proc = spawn(this.python, [this.script, ...this.args], { stdio: ["pipe", "pipe", "pipe"] });
     this.proc.stderr.on("data", (d) => (this.stderr += d));
     this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
     const ready = await this.next();
     if (!ready.ready) throw new Error(`peer ${this.script} did not start: ${JSON.stringify(ready)} ${this.stderr}`);
+    return ready;
   }
 
   private async next(): Promise<Record<string, unknown>> {

@@ -8,7 +8,8 @@ workload wrote to --data.
   --mode quality: train --epochs epochs, print one JSON line with held-out MSE, MSE/Var, codes
                   used, codebook perplexity and training images/s;
   --mode step:    time --steps training steps on the first --steps batches (same rows, same
-                  order as ours), print images/s.
+                  order as ours; --batches n cycles through the first n), print images/s;
+                  --threads sets torch.set_num_threads.
 Run with Debian's /usr/bin/python3 (python3-torch). Transposed convolutions use padding=1,
 output_padding=1 (the same output size as TensorFlow's "same"; the kernel alignment differs by one pixel).
 """
@@ -24,6 +25,7 @@ ap.add_argument("--mode", choices=["quality", "step"], default="quality")
 ap.add_argument("--epochs", type=int, default=8)
 ap.add_argument("--steps", type=int, default=10)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--batches", type=int, default=0, help="step mode: cycle through the first this many batches (default: --steps)")
 args = ap.parse_args()
 
 meta = json.load(open(os.path.join(args.data, "meta.json")))
@@ -82,11 +84,12 @@ def step(x):
 
 
 if args.mode == "step":
-    batches = [train[s * B:(s + 1) * B] for s in range(args.steps + 1)]
+    nb = args.batches or args.steps
+    batches = [train[s * B:(s + 1) * B] for s in range(nb + 1)]
     step(batches[-1])  # warm-up
     t0 = time.perf_counter()
     for s in range(args.steps):
-        step(batches[s])
+        step(batches[s % nb])
     t = time.perf_counter() - t0
     print(json.dumps({"peer": f"torch {torch.__version__}", "threads": args.threads, "steps": args.steps, "seconds": t,
                       "imagesPerSec": args.steps * B / t, "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -7,19 +7,24 @@
  *   loss     Bernoulli BCE with logits + analytic KL, Adam 1e-3, batch B = 128, 28×28 digits
  *
  * On wasm this needs Conv2DBackpropFilter, which only latentlab's kernels provide (tfjs alone
- * throws), so the comparison is wasm + latentlab kernels against the cpu backend (the only way
- * a conv model trained here before), alternated in one process; PROFILE=1 prints the kernel table.
+ * throws). The bench compares wasm + latentlab kernels with the same network in PyTorch on 1
+ * and 2 threads (bench/peers/conv_vae_step_torch.py: same initial weights, batches and ε; its
+ * initial loss is checked against ours), alternated; the cpu backend is opt-in (CONV_BENCH_CPU=1).
+ * Stand-alone, PROFILE=1 prints the kernel table.
  *
  * In the bench harness: `npm run bench -- conv-vae-step` (exports `workloads`). Stand-alone:
  * `npx tsx bench/workloads/conv-step.ts` (env: STEPS=5 per round, ROUNDS=3, PROFILE=1).
  * CONV_BENCH_CPU=1 includes the cpu backend in both (~1 minute per step here: off by default).
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, useBackend, describeBackend, BackendName } from "../../src/runtime/backend";
 import { Rng } from "../../src/runtime/rng";
 import { loadEmbeddedMnist } from "../../src/data/mnist";
 import { registerWasmKernels, unregisterWasmKernels } from "../../src/kernels";
-import { type Implementation, type Workload, Skip } from "../harness";
+import { type Implementation, type Workload, PythonPeer, Skip } from "../harness";
 
 const B = 128;
 const Z = 20;
@@ -34,7 +39,8 @@ export const CONV_VAE_STEP_FLOPS = (() => {
   return 3 * (conv1 + conv2 + dense + deconv1 + deconv2);
 })();
 
-type Init = Record<string, { shape: number[]; values: Float32Array }>;
+/** Initial values by the peer's names (c1, c1b, c2, c2b, mu, mub, lv, lvb, d, db, t1, t1b, t2, t2b), TensorFlow.js layouts. */
+export type Init = Record<string, { shape: number[]; values: Float32Array }>;
 
 function initParams(r: Rng): Init {
   const p: Init = {};
@@ -200,6 +206,67 @@ function implementation(name: string, backend: BackendName, steps: number, repet
   };
 }
 
+/**
+ * The same conv VAE in PyTorch (bench/peers/conv_vae_step_torch.py, a long-lived
+ * /usr/bin/python3 process, `threads` intra-op threads) on the same batches and noise, from the
+ * same initial weights. Before timing, the peer's loss of batch 0 at the initial weights must
+ * equal ours to 1e-4 relative (float32 sums of ~10⁵ terms in another order agree to ~1e-6): a
+ * row that compares another network fails instead of being reported.
+ */
+export function convVaeTorchImplementation(
+  threads: number,
+  steps: number,
+  prepare: () => Promise<{ batches: { x: Float32Array; eps: Float32Array }[]; init: Init; initialLoss: number }>,
+): Implementation {
+  let peer: PythonPeer | null = null;
+  let dir = "";
+  return {
+    name: `PyTorch ${threads} thread${threads > 1 ? "s" : ""}`,
+    backend: `PyTorch (python3-torch), torch.set_num_threads(${threads})`,
+    external: true,
+    async setup() {
+      const missing = await PythonPeer.missing(["torch", "numpy"]);
+      if (missing) throw new Skip(missing.replace("python3-sklearn", "python3-torch"));
+      const { batches, init, initialLoss } = await prepare();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-conv-vae-step-"));
+      const params = Object.entries(init).map(([name, { shape }]) => ({ name, shape }));
+      fs.writeFileSync(path.join(dir, "meta.json"), JSON.stringify({ batch: B, Z, batches: batches.length, params }));
+      fs.writeFileSync(path.join(dir, "x_f32.bin"), Buffer.concat(batches.map((b) => Buffer.from(b.x.buffer, b.x.byteOffset, b.x.byteLength))));
+      fs.writeFileSync(path.join(dir, "eps_f32.bin"), Buffer.concat(batches.map((b) => Buffer.from(b.eps.buffer, b.eps.byteOffset, b.eps.byteLength))));
+      fs.writeFileSync(path.join(dir, "params_f32.bin"), Buffer.concat(Object.values(init).map(({ values: v }) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))));
+      peer = new PythonPeer(path.join(__dirname, "..", "peers", "conv_vae_step_torch.py"), ["--data", dir, "--threads", String(threads)]);
+      const ready = await peer.start();
+      const theirs = ready.initialLoss as number;
+      if (!(Math.abs(theirs - initialLoss) <= 1e-4 * Math.abs(initialLoss))) {
+        await peer.stop();
+        peer = null;
+        throw new Error(`the PyTorch conv VAE is not our network: its loss of batch 0 at the initial weights is ${theirs}, ours ${initialLoss} (relative difference ${Math.abs(theirs - initialLoss) / Math.abs(initialLoss)} > 1e-4)`);
+      }
+      this.backend += `; initial loss ${theirs.toFixed(4)} vs ours ${initialLoss.toFixed(4)}`;
+    },
+    async run() {
+      const r = await peer!.request({ steps });
+      const ms = r.ms as number;
+      return { ms, units: steps * B, peakRssMB: r.peakRssMB as number, metrics: { msPerStep: +(ms / steps).toFixed(2), loss: +(r.loss as number).toFixed(3) } };
+    },
+    async teardown() {
+      await peer?.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** conv-step's own network at Rng(1)'s initial weights: its loss on batch 0 (wasm). */
+async function convStepPrepare(): Promise<{ batches: { x: Float32Array; eps: Float32Array }[]; init: Init; initialLoss: number }> {
+  await initBackend();
+  const batches = makeBatches();
+  const init = initParams(new Rng(1));
+  const p = makeVars(init);
+  const initialLoss = tf.tidy(() => loss(p, tf.tensor2d(batches[0].x, [B, 784]), tf.tensor2d(batches[0].eps, [B, Z])).dataSync()[0]);
+  tf.dispose(Object.values(p));
+  return { batches, init, initialLoss };
+}
+
 /** Stock tfjs-backend-wasm: reported as skipped with the reason (it cannot train a convolution). */
 const stockWasm: Implementation = {
   name: "tfjs wasm (stock kernels)",
@@ -225,13 +292,20 @@ export const workloads: Workload[] = [
     flopsPerUnit: CONV_VAE_STEP_FLOPS / B,
     unit: "images",
     repetitions: 5,
-    reference: "latentlab wasm kernels",
+    reference: "PyTorch 1 thread",
     async implementations() {
-      return [implementation("latentlab wasm kernels", "wasm", 5), stockWasm, implementation("tfjs cpu", "cpu", 1, 1)];
+      return [
+        implementation("latentlab wasm kernels", "wasm", 5),
+        convVaeTorchImplementation(1, 5, convStepPrepare),
+        convVaeTorchImplementation(2, 5, convStepPrepare),
+        stockWasm,
+        implementation("tfjs cpu", "cpu", 1, 1),
+      ];
     },
     notes: [
       `FLOPs per step: ${CONV_VAE_STEP_FLOPS} (3 × forward: each conv, transposed conv and dense layer has two backward products).`,
-      "latentlab kernels: Conv2DBackpropFilter (im2col + XNNPACK matmul), Conv2DBackpropInput (matmul + col2im), SIMD Adam.",
+      "latentlab kernels: the conv routes of src/kernels/conv2d.ts (XNNPACK convolutions for ∂x and ∂W, sub-pixel phases for strided ∂x), SIMD Adam.",
+      "PyTorch rows: bench/peers/conv_vae_step_torch.py, the same network from the same initial weights on the same batches and ε (its initial loss must equal ours to 1e-4 relative); 1 and 2 intra-op threads.",
     ],
   },
 ];

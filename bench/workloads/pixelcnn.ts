@@ -1,7 +1,7 @@
 /**
  * Workloads: the PixelCNN of recipe "pixelcnn-mnist" (7×7 mask A + 4 residual blocks, 32
  * channels, Bernoulli) against the same network in PyTorch (bench/peers/pixelcnn_torch.py,
- * 2 threads), on the shared MNIST split with dynamic binarization:
+ * 2 threads; the train step also on 1 thread), on the shared MNIST split with dynamic binarization:
  *
  *   pixelcnn-step      train-step throughput, batch 64, Adam (images/s)
  *   pixelcnn-sample    time to draw 16 samples: latentlab's window sampler and naive sampler
@@ -28,7 +28,8 @@ const C = RECIPE.config.channels!;
 const L = RECIPE.config.blocks!;
 
 let dataDir = "";
-function peerData(): string {
+/** The shared split written for the peer (train_f32.bin grey digits, test_bin_u8.bin). */
+export function peerData(): string {
   if (dataDir) return dataDir;
   const s = mnistSplitForVae(0);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-pixelcnn-bench-"));
@@ -37,10 +38,17 @@ function peerData(): string {
   return dataDir;
 }
 
-function torchPeer(name: string, mode: string, extra: string[], toMeasurement: (r: Record<string, number>) => Measurement): Implementation {
+/** A run of bench/peers/pixelcnn_torch.py per repetition (its own timing excludes start-up); `threads` intra-op threads, network C channels and L blocks. */
+export function torchPeer(
+  name: string,
+  mode: string,
+  extra: string[],
+  toMeasurement: (r: Record<string, number>) => Measurement,
+  { threads = 2, channels = C, blocks = L }: { threads?: number; channels?: number; blocks?: number } = {},
+): Implementation {
   return {
     name,
-    backend: "PyTorch (python3-torch), 2 threads",
+    backend: `PyTorch (python3-torch), ${threads} thread${threads > 1 ? "s" : ""}`,
     external: true,
     async setup() {
       try {
@@ -51,7 +59,7 @@ function torchPeer(name: string, mode: string, extra: string[], toMeasurement: (
     },
     async run() {
       const script = path.join(__dirname, "..", "peers", "pixelcnn_torch.py");
-      const out = execFileSync("/usr/bin/python3", [script, "--data", peerData(), "--mode", mode, "--channels", String(C), "--blocks", String(L), ...extra], { encoding: "utf8", maxBuffer: 1 << 24 });
+      const out = execFileSync("/usr/bin/python3", [script, "--data", peerData(), "--mode", mode, "--channels", String(channels), "--blocks", String(blocks), "--threads", String(threads), ...extra], { encoding: "utf8", maxBuffer: 1 << 24 });
       const r = JSON.parse(out.trim().split("\n").pop() as string);
       return { ...toMeasurement(r), peakRssMB: r.peakRssMB };
     },
@@ -106,8 +114,9 @@ const step: Workload = {
         opt?.dispose();
       },
     };
-    const peer = torchPeer("PyTorch", "step", ["--steps", String(steps), "--batch", String(B)], (r) => ({ ms: (r.seconds * 1000) / r.steps, units: B }));
-    return [ours, peer];
+    const peer = (threads: number) =>
+      torchPeer(`PyTorch ${threads} thread${threads > 1 ? "s" : ""}`, "step", ["--steps", String(steps), "--batch", String(B)], (r) => ({ ms: (r.seconds * 1000) / r.steps, units: B }), { threads });
+    return [ours, peer(1), peer(2)];
   },
 };
 

@@ -9,7 +9,8 @@
  *   train-step-vqvae      VQ-VAE (3×3/2 1→32→64, 1×1 →16, K = 128, transposed back), batch 128
  *   train-step-pixelcnn   PixelCNN (7×7 mask A 1→64, 4 blocks with a 3×3 mask-B 32→32), batch 64
  *
- * Rows: "<model> 1 thread" (the reference), "<model> 2 threads (DataParallel)". Besides wall
+ * Rows: "<model> 1 thread" (the reference), "<model> 2 threads (DataParallel)", and for the
+ * conv VAE, VQ-VAE and PixelCNN the same network in PyTorch on 1 and 2 threads. Besides wall
  * time, each row reports the process CPU time per step (all threads): on this shared machine
  * CPU time is the steadier number, and 2-thread CPU / 1-thread CPU is the parallel overhead.
  * Stand-alone: `npx tsx bench/workloads/train-step.ts [mlp-vae|conv-vae|vqvae|pixelcnn]`.
@@ -21,7 +22,11 @@ import { loadEmbeddedMnist } from "../../src/data/mnist";
 import { DataParallel } from "../../src/train/parallel";
 import type { StepContext, Trainable } from "../../src/train/loop";
 import { type Implementation, type Workload, Skip, median } from "../harness";
-import { CONV_VAE_STEP_FLOPS } from "./conv-step";
+import { createVae } from "../../src/models/vae";
+import { vaeLoss, vaeTerms } from "../../src/models/objective";
+import { CONV_VAE_STEP_FLOPS, type Init, convVaeTorchImplementation } from "./conv-step";
+import { torchPeer as pixelCnnTorchPeer } from "./pixelcnn";
+import { vqvaeTorchStep } from "./vqvae";
 import { pixelCnnTrainable, vaeTrainable, vqvaeTrainable } from "./trainables";
 
 interface ModelSpec {
@@ -32,6 +37,43 @@ interface ModelSpec {
   /** Matmul-equivalent FLOPs of one step per image (3 × the forward products, dense kernels). */
   flopsPerImage: number;
   make(seed: number): Trainable;
+  /** The same network in PyTorch on `threads` threads (a row of the workload), if there is a peer. */
+  peer?(threads: number): Implementation;
+}
+
+/** createVae's conv parameter names → the PyTorch peer's (bench/peers/conv_vae_step_torch.py). */
+const CONV_VAE_NAMES: Record<string, string> = {
+  "enc/conv0/kernel": "c1", "enc/conv0/bias": "c1b", "enc/conv1/kernel": "c2", "enc/conv1/bias": "c2b",
+  "enc/mu/kernel": "mu", "enc/mu/bias": "mub", "enc/logvar/kernel": "lv", "enc/logvar/bias": "lvb",
+  "dec/h0/kernel": "d", "dec/h0/bias": "db", "dec/deconv0/kernel": "t1", "dec/deconv0/bias": "t1b",
+  "dec/deconv1/kernel": "t2", "dec/deconv1/bias": "t2b",
+};
+
+/**
+ * The conv VAE of the latentlab rows (createVae conv at Rng(7), the weights vaeTrainable("conv", 7)
+ * starts from) for the PyTorch peer: its initial weights, this workload's four digit batches with
+ * ε ~ N(0, I) from Rng(1), and our loss of batch 0 at the initial weights (vaeTerms + vaeLoss).
+ */
+async function convVaePeerData(): Promise<{ batches: { x: Float32Array; eps: Float32Array }[]; init: Init; initialLoss: number }> {
+  await initBackend();
+  const model = createVae({ architecture: "conv" }, new Rng(7));
+  try {
+    const init: Init = {};
+    for (const [ours, theirs] of Object.entries(CONV_VAE_NAMES)) {
+      const v = model.params.get(ours);
+      if (!v) throw new Error(`train-step: createVae conv has no parameter ${ours} (was it renamed? update CONV_VAE_NAMES)`);
+      init[theirs] = { shape: v.shape, values: Float32Array.from(v.dataSync() as Float32Array) };
+    }
+    if (model.params.size !== Object.keys(CONV_VAE_NAMES).length) throw new Error(`train-step: createVae conv has ${model.params.size} parameters, the PyTorch peer ${Object.keys(CONV_VAE_NAMES).length}`);
+    const r = new Rng(1);
+    const batches = makeBatches(128).map((x) => ({ x, eps: r.normals(new Float32Array(128 * model.latentDim)) }));
+    const initialLoss = tf.tidy(() =>
+      vaeLoss(vaeTerms(model, tf.tensor2d(batches[0].x, [128, 784]), tf.tensor2d(batches[0].eps, [128, model.latentDim]), 1, "analytic"), 1, 0).dataSync()[0],
+    );
+    return { batches, init, initialLoss };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** VQ-VAE forward FLOPs per image: the convolutions (dense kernels) and the 49×128 code distances. */
@@ -41,9 +83,16 @@ const PIXELCNN_FWD = 2 * 784 * (49 * 64 + 4 * (64 * 32 + 9 * 32 * 32 + 32 * 64) 
 
 export const MODELS: ModelSpec[] = [
   { key: "mlp-vae", title: "MLP VAE 784-400-20", batch: 128, steps: 20, flopsPerImage: 419_840_000 / 128, make: (s) => vaeTrainable("mlp", s) },
-  { key: "conv-vae", title: "conv VAE", batch: 128, steps: 10, flopsPerImage: CONV_VAE_STEP_FLOPS / 128, make: (s) => vaeTrainable("conv", s) },
-  { key: "vqvae", title: "VQ-VAE", batch: 128, steps: 10, flopsPerImage: 3 * VQVAE_FWD, make: (s) => vqvaeTrainable(s) },
-  { key: "pixelcnn", title: "PixelCNN", batch: 64, steps: 4, flopsPerImage: 3 * PIXELCNN_FWD, make: (s) => pixelCnnTrainable(s) },
+  {
+    key: "conv-vae", title: "conv VAE", batch: 128, steps: 10, flopsPerImage: CONV_VAE_STEP_FLOPS / 128, make: (s) => vaeTrainable("conv", s),
+    peer: (threads) => convVaeTorchImplementation(threads, 10, convVaePeerData),
+  },
+  { key: "vqvae", title: "VQ-VAE", batch: 128, steps: 10, flopsPerImage: 3 * VQVAE_FWD, make: (s) => vqvaeTrainable(s), peer: (threads) => vqvaeTorchStep(threads, 10, 4) },
+  {
+    key: "pixelcnn", title: "PixelCNN", batch: 64, steps: 4, flopsPerImage: 3 * PIXELCNN_FWD, make: (s) => pixelCnnTrainable(s),
+    peer: (threads) =>
+      pixelCnnTorchPeer(`PyTorch ${threads} thread${threads > 1 ? "s" : ""}`, "step", ["--steps", "4", "--batch", "64"], (r) => ({ ms: r.seconds * 1000, units: r.steps * 64, metrics: { msPerStep: +((r.seconds * 1000) / r.steps).toFixed(2) } }), { threads, channels: 64, blocks: 4 }),
+  },
 ];
 
 /** Four fixed batches of grey digits (prepareBatch binarizes them, as fit does). */
@@ -139,12 +188,21 @@ export const workloads: Workload[] = MODELS.map((spec) => ({
   repetitions: 5,
   reference: `${spec.title}, 1 thread`,
   async implementations() {
-    return [implementation(spec, 1), implementation(spec, 2)];
+    return [implementation(spec, 1), implementation(spec, 2), ...(spec.peer ? [spec.peer(1), spec.peer(2)] : [])];
   },
   notes: [
     `FLOPs per image: ${Math.round(spec.flopsPerImage)} (3 × the forward products with dense kernels; masked taps counted, as PyTorch computes them).`,
     "2 threads: the main thread computes half of each batch, a worker (own wasm backend, replica from model.replica()) the other half; gradients summed in a fixed order; one Adam step on the main thread.",
     "cpuMsPerStep: process CPU time (all threads) per step; 2-thread / 1-thread CPU time is the cost of parallelism.",
+    ...(spec.peer
+      ? [
+          spec.key === "conv-vae"
+            ? "PyTorch rows: bench/peers/conv_vae_step_torch.py, the same network from the same initial weights on the same digit batches (ε from Rng(1)); its initial loss must equal ours to 1e-4 relative."
+            : spec.key === "vqvae"
+              ? "PyTorch rows: bench/peers/vqvae_torch.py --mode step (keras-io's network, the same as ours; PyTorch's default initialization), cycling the split's first 4 batches of 128."
+              : "PyTorch rows: bench/peers/pixelcnn_torch.py --mode step --channels 64 --blocks 4 (the network of these rows; PyTorch's default initialization), one batch of 64 of the split, binarized afresh each step.",
+        ]
+      : []),
   ],
 }));
 

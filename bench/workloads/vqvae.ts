@@ -2,10 +2,11 @@
  * Benchmarks: VQ-VAE (keras-io's vq_vae.py network: 3×3 stride-2 convolutions 1→32→64, 1×1 to
  * I = 16, K = 128, β = 0.25, Adam 1e-3, batch 128, pixels centred, loss MSE/Var + codebook +
  * β·commitment) on mnistSplitForVae(0) (embedded MNIST, 9,000 train / 1,000 test), latentlab
- * against the same network in PyTorch (Debian python3-torch, 1 thread), in one run.
+ * against the same network in PyTorch (Debian python3-torch, 1 and 2 threads), in one run.
  *
  *   vqvae-step     training-step throughput on the same batches (STEPS, default 10): ours through
- *                  `fit` (including its per-step code-usage bookkeeping), PyTorch's plain step
+ *                  `fit` (including its per-step code-usage bookkeeping), PyTorch's plain step on
+ *                  1 and 2 threads
  *   vqvae-quality  the keras-io configuration (random codebook, no restarts) trained
  *                  VQVAE_BENCH_EPOCHS epochs (default 8, the shipped recipe's) in PyTorch, against
  *                  latentlab's default recipe (warm-up + K-means + EMA + restarts, same network and
@@ -69,13 +70,33 @@ export async function ourSteps(steps: number): Promise<{ seconds: number; images
   return { seconds, imagesPerSec: (steps * 128) / seconds };
 }
 
+/**
+ * keras-io's VQ-VAE network in PyTorch (peers/vqvae_torch.py --mode step, one process per
+ * repetition; it times `steps` steps after a warm-up step), `threads` intra-op threads, on the
+ * first `steps` batches of the training split.
+ */
+export function vqvaeTorchStep(threads: number, steps: number, batches = steps): Implementation {
+  return {
+    name: `PyTorch ${threads} thread${threads > 1 ? "s" : ""}`,
+    backend: `PyTorch (python3-torch), ${threads} thread${threads > 1 ? "s" : ""}`,
+    external: true,
+    async setup() {
+      checkTorch();
+    },
+    async run() {
+      const r = torchPeer(["--mode", "step", "--steps", String(steps), "--batches", String(batches), "--threads", String(threads)]);
+      return { ms: (r.seconds as number) * 1000, units: steps * 128, peakRssMB: r.peakRssMB as number, metrics: { msPerStep: +(((r.seconds as number) * 1000) / steps).toFixed(2) } };
+    },
+  };
+}
+
 export const workloads: Workload[] = [
   {
     name: "vqvae-step",
-    description: "VQ-VAE train step (keras-io network, K = 128, batch 128) on the same batches: latentlab (tfjs, fit) vs PyTorch (1 thread)",
+    description: "VQ-VAE train step (keras-io network, K = 128, batch 128) on the same batches: latentlab (tfjs, fit) vs PyTorch (1 and 2 threads)",
     unit: "images",
     repetitions: 3,
-    reference: "PyTorch",
+    reference: "PyTorch 1 thread",
     async implementations(): Promise<Implementation[]> {
       const steps = Number(env("STEPS", "10"));
       const ours: Implementation = {
@@ -89,19 +110,7 @@ export const workloads: Workload[] = [
           return { ms: r.seconds * 1000, units: steps * 128 };
         },
       };
-      const peer: Implementation = {
-        name: "PyTorch",
-        backend: "PyTorch (python3-torch), 1 thread",
-        external: true,
-        async setup() {
-          checkTorch();
-        },
-        async run() {
-          const r = torchPeer(["--mode", "step", "--steps", String(steps)]);
-          return { ms: (r.seconds as number) * 1000, units: steps * 128, peakRssMB: r.peakRssMB as number };
-        },
-      };
-      return [ours, peer];
+      return [ours, vqvaeTorchStep(1, steps), vqvaeTorchStep(2, steps)];
     },
   },
   {
