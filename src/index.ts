@@ -27,6 +27,7 @@ export * from "./vi";
 export * from "./models";
 export * from "./models/quality";
 export * from "./models/gan";
+export * from "./models/diffusion";
 export * from "./train";
 export * from "./mcmc";
 export * from "./estimators";
