@@ -6,7 +6,9 @@
  *   generator      θ ← θ − η ∇_θ L_G   on fresh fakes G(z_G), L_G saturating or non-saturating
  *
  * Both noise batches z_D, z_G ∼ N(0, I) are drawn in prepareBatch from the run's Rng, so a run is
- * determined by its seed. Adam with β₁ = 0.5 (Radford et al. 2016) for both players.
+ * determined by its seed. Adam with β₁ = 0.5 (Radford et al. 2016) for both players. A generator
+ * with batchNorm normalises with the batch statistics in both phases, and gets its population
+ * statistics (for sampling) after every epoch, from fixed draws of z.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../runtime/rng";
@@ -34,6 +36,11 @@ function packedRows(size: number, pack: number): number {
 
 export class GanTrainable implements Trainable {
   readonly name: string;
+  /**
+   * Seed of the z draws that set the generator's population statistics after each epoch (batchNorm
+   * only): fixed, so that they do not depend on, nor change, the run's random stream.
+   */
+  static readonly STATISTICS_SEED = 20160101;
   readonly rowSize: number;
   readonly training: GanTrainingConfig;
 
@@ -58,6 +65,11 @@ export class GanTrainable implements Trainable {
     };
   }
 
+  /** With batchNorm: the generator's population statistics for sampling (see Gan.updateGeneratorStatistics). */
+  endEpoch(): void {
+    this.gan.updateGeneratorStatistics(new Rng(GanTrainable.STATISTICS_SEED));
+  }
+
   phases(): TrainPhase[] {
     const gan = this.gan;
     const pack = gan.config.pack;
@@ -74,7 +86,7 @@ export class GanTrainable implements Trainable {
         variables: () => gan.discriminatorVariables(),
         loss: (inp) => {
           const real = gan.discriminate(take(inp.x));
-          const fake = gan.discriminate(gan.generate(take(inp.zD)));
+          const fake = gan.discriminate(gan.generate(take(inp.zD), "train"));
           return {
             loss: discriminatorLoss(real, fake, realLabel),
             terms: { dReal: tf.mean(tf.sigmoid(real)) as tf.Scalar, dFake: tf.mean(tf.sigmoid(fake)) as tf.Scalar },
@@ -86,7 +98,7 @@ export class GanTrainable implements Trainable {
       {
         name: "generator",
         variables: () => gan.generatorVariables(),
-        loss: (inp) => ({ loss: generatorLoss(kind, gan.discriminate(gan.generate(take(inp.zG)))) }),
+        loss: (inp) => ({ loss: generatorLoss(kind, gan.discriminate(gan.generate(take(inp.zG), "train"))) }),
         termLabels: { loss: kind === "saturating" ? "the saturating generator loss log(1 − D(G(z)))" : "the non-saturating generator loss −log D(G(z))" },
         optimizer: (lr) => tf.train.adam(lr, beta1, 0.999),
       },
