@@ -64,6 +64,8 @@ export interface Workload {
   optIn?: string;
   /** Add a "total" row whose time is the sum of the implementations' medians (suites). */
   totalRow?: boolean;
+  /** With totalRow: also a "total <group>" row per group of implementations (e.g. per notebook). */
+  groupOf?(implementation: string): string;
 }
 
 /** Thrown by setup() when a peer is not available here. */

@@ -169,14 +169,33 @@ async function runWorkload(w: Workload, repsOverride: number | null, only: strin
     row.metrics = metrics;
   }
   const all = [...rows.values()];
+  if (w.totalRow && w.groupOf) {
+    const groups = new Map<string, Row[]>();
+    for (const r of all) groups.set(w.groupOf(r.implementation), [...(groups.get(w.groupOf(r.implementation)) ?? []), r]);
+    for (const [g, rs] of groups) {
+      const ok = rs.filter((r) => r.medianMs !== undefined);
+      all.push({
+        workload: w.name,
+        implementation: `total ${g}`,
+        backend: "",
+        status: ok.length === rs.length ? "ok" : "failed",
+        reason: ok.length === rs.length ? undefined : `${rs.length - ok.length} of ${rs.length} did not finish`,
+        repetitions: ok.length ? Math.min(...ok.map((r) => r.repetitions)) : 0,
+        medianMs: ok.length ? ok.reduce((s, r) => s + r.medianMs!, 0) : undefined,
+        peakRssMB: Math.max(0, ...ok.map((r) => r.peakRssMB ?? 0)) || undefined,
+        metrics: { items: ok.length },
+      });
+    }
+  }
   if (w.totalRow) {
-    const ok = all.filter((r) => r.medianMs !== undefined);
+    const items = all.filter((r) => !(w.groupOf && r.implementation.startsWith("total ")));
+    const ok = items.filter((r) => r.medianMs !== undefined);
     all.push({
       workload: w.name,
       implementation: "total",
       backend: "",
-      status: ok.length === all.length ? "ok" : "failed",
-      reason: ok.length === all.length ? undefined : `${all.length - ok.length} of ${all.length} did not finish`,
+      status: ok.length === items.length ? "ok" : "failed",
+      reason: ok.length === items.length ? undefined : `${items.length - ok.length} of ${items.length} did not finish`,
       repetitions: Math.min(...ok.map((r) => r.repetitions)),
       medianMs: ok.reduce((s, r) => s + r.medianMs!, 0),
       peakRssMB: Math.max(0, ...ok.map((r) => r.peakRssMB ?? 0)) || undefined,
