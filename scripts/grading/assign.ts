@@ -4,7 +4,8 @@
  * For each notebook (a path, a name in homework/ or notebooks/, or `all` = every notebook in
  * homework/ and notebooks/ that has nbgrader cells) writes release/<name>/<name>.ipynb:
  * solution regions replaced by a stub that throws "not implemented: <what>", hidden tests
- * removed, outputs and execution counts cleared, test and read-only cells locked (nbgrader
+ * removed, the visible tests of each test cell wrapped in `check(gradeId, points, …)` (the
+ * student's per-question self-check, src/runtime/check.ts), outputs and execution counts cleared, test and read-only cells locked (nbgrader
  * `locked` and Jupyter's `editable`/`deletable` false), nbgrader checksums recorded, cell ids
  * replaced by content-free ones, attachments of solution cells dropped and notebook metadata
  * reduced to the kernelspec. Then it searches the written file for every line of every
@@ -27,6 +28,8 @@ import {
   secretLines,
   stripHiddenTests,
   stripSolutions,
+  topLevelNames,
+  wrapReleasedTest,
 } from "./format";
 
 export const HOMEWORK_DIR = path.join(PROJECT_ROOT, "homework");
@@ -102,7 +105,14 @@ export function makeRelease(nb: Notebook, name: string): Notebook {
           : `// YOUR CODE HERE\nthrow new Error(${JSON.stringify(`not implemented: ${m!.grade_id}`)});`;
       } else source = "YOUR ANSWER HERE";
     } else if (role === "test") {
-      source = stripHiddenTests(src, where(i));
+      const visible = stripHiddenTests(src, where(i));
+      // Later cells must not rely on a test cell's declarations: the release wraps the cell in check(…).
+      const later = nb.cells.slice(i + 1).map((c) => joinSource(c.source)).join("\n");
+      const shared = topLevelNames(visible).filter((n) => new RegExp(`(^|[^\\w$.])${n.replace(/\$/g, "\\$")}\\b`).test(later));
+      if (shared.length) {
+        throw new MarkerError(`${where(i)}: test cell "${m!.grade_id}" declares ${shared.join(", ")}, used by a later cell; the release runs a test cell's visible tests inside check(…), so declare shared values in a read-only or solution cell.`);
+      }
+      source = wrapReleasedTest(visible, m!.grade_id!, Number(m!.points ?? 0));
       locked = true;
     } else if (role === "readonly" || role === "task") {
       locked = true;

@@ -178,6 +178,46 @@ export function stripHiddenTests(source: string, where: string): string {
   return out.join("\n").replace(/\n{3,}/g, "\n\n").replace(/\s+$/, "");
 }
 
+/** Names a cell declares at its top level (const/let/var/function/class), roughly: for the wrap check below. */
+export function topLevelNames(source: string): string[] {
+  const names: string[] = [];
+  for (const l of source.split("\n")) {
+    const m = l.match(/^(?:export\s+)?(?:const|let|var|function\*?|class|async\s+function)\s+([A-Za-z_$][\w$]*)/);
+    if (m) names.push(m[1]);
+    const d = l.match(/^(?:export\s+)?(?:const|let|var)\s+\{([^}]*)\}/);
+    if (d) for (const part of d[1].split(",")) {
+      const n = part.split(":").pop()!.split("=")[0].trim();
+      if (/^[A-Za-z_$][\w$]*$/.test(n)) names.push(n);
+    }
+  }
+  return names;
+}
+
+/**
+ * A released test cell: its visible tests inside `check(gradeId, points, () => { … })`, so
+ * that running the cell says passed / failed and the points at stake, and `check(gradeId)` /
+ * `check()` work from any later cell (src/runtime/check.ts). Imports stay at the top; a cell
+ * with `await` gets an async function. A cell without visible tests keeps a comment only.
+ */
+export function wrapReleasedTest(visible: string, gradeId: string, points: number): string {
+  const lines = visible.split("\n");
+  const isImport = (l: string) => /^\s*import\s.*from\s/.test(l);
+  const imports = lines.filter(isImport);
+  const body = lines.filter((l) => !isImport(l));
+  const code = body.filter((l) => l.trim() !== "" && !/^\s*\/\//.test(l));
+  const head = `// Visible tests of "${gradeId}" (${points} point${points === 1 ? "" : "s"}); the autograder adds hidden tests. Run this cell, or check("${gradeId}") from any cell after a fix; check() lists every question.`;
+  if (code.length === 0) return [...imports, `// "${gradeId}" (${points} point${points === 1 ? "" : "s"}) has hidden tests only: the autograder runs them.`].join("\n");
+  const isAsync = /\bawait\b/.test(body.join("\n"));
+  return [
+    `import { check } from "latentlab";`,
+    ...imports,
+    head,
+    `${isAsync ? "await " : ""}check(${JSON.stringify(gradeId)}, ${points}, ${isAsync ? "async " : ""}() => {`,
+    ...body.map((l) => (l === "" ? l : "  " + l)),
+    `});`,
+  ].join("\n");
+}
+
 /** The source of a test cell as the grader runs it: everything, markers removed. */
 export function testSourceForGrading(source: string): string {
   return source

@@ -47,6 +47,7 @@ export const CHECK_NAMES = [
   "meanAndSE",
   "shapeOf",
   "dtypeOf",
+  "check",
 ] as const;
 
 export type PlanKind = "test" | "readonly" | "solution" | "student";

@@ -131,7 +131,7 @@ const bwrapArgs = [
   "--",
   process.execPath,
   ...(fs.existsSync(path.join(root, "kernel", "cell-guard.js")) ? ["--require", path.join(root, "kernel", "cell-guard.js")] : []),
-  `--max-old-space-size=${Math.max(256, Math.floor(cfg.memoryBytes / 2 ** 20 / 2))}`,
+  ...(cfg.nodeFlags || [`--max-old-space-size=${Math.max(256, Math.floor(cfg.memoryBytes / 2 ** 20 / 2))}`]),
   path.join(root, "scripts", "grading", "sandbox-launch.js"),
   `${INNER_SOCK}/connection.json`,
   root,

@@ -39,6 +39,8 @@ export interface SandboxConfig extends Required<SandboxLimits> {
   bwrap: string;
   useCgroups: boolean;
   env: Record<string, string>;
+  /** V8 flags of the kernel's node. */
+  nodeFlags: string[];
 }
 
 export interface SandboxSupport {
@@ -54,6 +56,7 @@ function which(cmd: string): string | undefined {
 }
 
 let support: SandboxSupport | null = null;
+const DEFAULT_MEMORY = 1.5 * 2 ** 30;
 
 /** Can this machine sandbox submissions? Checks bwrap, setpriv, prlimit, root, and runs a probe. */
 export function sandboxSupport(): SandboxSupport {
@@ -78,6 +81,7 @@ export function sandboxReadOnlyPaths(root = PROJECT_ROOT): string[] {
     path.join(root, "node_modules"),
     ...["tslab-speedup.js", "tslab-patches.js", "cell-guard.js"].map((f) => path.join(root, "kernel", f)).filter((f) => fs.existsSync(f)),
     path.join(root, "scripts", "grading", "sandbox-launch.js"),
+    path.join(root, "scripts", "grading", "code-cache.js"),
   ];
 }
 
@@ -101,7 +105,29 @@ export function snapshotLib(): { dir: string; warning?: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-grading-lib-"));
   fs.cpSync(lib, dir, { recursive: true, filter: (src) => !/\.build-(error|lock)$/.test(src) && !src.endsWith(".tsbuildinfo") });
   fs.chmodSync(dir, 0o755);
+  recordCodeCache(dir);
   return { dir, warning: built.ok ? undefined : `lib/ could not be rebuilt from src/ (${built.message.split("\n")[0].slice(0, 200)}); grading with the last compiled library in lib/` };
+}
+
+/** V8 flags of every grading kernel (the code cache is recorded with the same ones). */
+export function kernelNodeFlags(memoryBytes: number): string[] {
+  return [`--max-old-space-size=${Math.max(256, Math.floor(memoryBytes / 2 ** 20 / 2))}`, "--max-semi-space-size=32"];
+}
+
+/**
+ * Record V8's code cache of the large modules into <snapshot>/.code-cache (see
+ * scripts/grading/code-cache.js): project code only, no submission runs here. Best effort: a
+ * failure only means the kernels compile those modules themselves.
+ */
+function recordCodeCache(libSnapshot: string): void {
+  const dir = path.join(libSnapshot, ".code-cache");
+  const r = spawnSync(process.execPath, [...kernelNodeFlags(DEFAULT_MEMORY), path.join(PROJECT_ROOT, "scripts", "grading", "code-cache.js"), dir, PROJECT_ROOT, libSnapshot], {
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, NODE_PATH: path.join(PROJECT_ROOT, "node_modules") },
+  });
+  if (r.status !== 0) fs.rmSync(dir, { recursive: true, force: true });
+  else fs.chmodSync(dir, 0o755);
 }
 
 export function removeLibSnapshot(dir: string): void {
@@ -119,11 +145,12 @@ export function sandboxKernelSpec(slot: number, env: Record<string, string>, lim
     libDir: libDir ?? path.join(PROJECT_ROOT, "lib"),
     bwrap: s.bwrap!,
     useCgroups: true,
-    memoryBytes: limits.memoryBytes ?? 1.5 * 2 ** 30,
+    memoryBytes: limits.memoryBytes ?? DEFAULT_MEMORY,
     maxProcesses: limits.maxProcesses ?? 128,
     cpuSeconds: limits.cpuSeconds ?? 600,
     fileBytes: limits.fileBytes ?? 64 * 2 ** 20,
     env,
+    nodeFlags: kernelNodeFlags(limits.memoryBytes ?? DEFAULT_MEMORY),
   };
   return {
     argv: [process.execPath, path.join(PROJECT_ROOT, "scripts", "grading", "sandbox-kernel.js"), "{connection_file}"],

@@ -344,6 +344,7 @@ export function partialCredit(what: string, parts: readonly CreditPart[], opts: 
   const lines = result.parts.map((p) => (p.earned === p.points ? `  ✓ ${p.what} (${p.points} pt)` : `  ✗ ${p.what} (0 of ${p.points} pt): ${p.message}`));
   const head = `${result.earned === result.total ? "✓" : "✗"} ${what}: ${result.earned} of ${result.total} points`;
   if (opts.print ?? true) console.log([head, ...lines].join("\n"));
+  creditSeen(result.earned, result.total);
   const hook = (globalThis as Record<symbol, unknown>)[GRADER_HOOK] as { credit?: (earned: number, total: number) => void } | undefined;
   if (hook && typeof hook.credit === "function") hook.credit(result.earned, result.total);
   if (result.earned < result.total) {
@@ -351,4 +352,137 @@ export function partialCredit(what: string, parts: readonly CreditPart[], opts: 
     throw new CheckError(`✗ ${what}: ${result.earned} of ${result.total} points. Failed: ${failed.join("; ")}`);
   }
   return result;
+}
+
+// ---- per-question self-check (otter's grader.check) ------------------------------------------------
+
+/** What `check` knows about one question of a homework notebook. */
+export interface QuestionCheck {
+  gradeId: string;
+  points: number;
+  earned: number;
+  status: "passed" | "partial" | "failed";
+  message: string;
+}
+
+interface Registered {
+  points: number;
+  tests: () => unknown;
+  last: QuestionCheck | null;
+}
+
+const registry = new Map<string, Registered>();
+/** partialCredit reports here while a `check` runs (the autograder's hook is separate). */
+let openCredit: { earned: number; total: number } | null = null;
+
+function creditSeen(earned: number, total: number): void {
+  if (openCredit && total > 0 && (openCredit.total === 0 || earned / total < openCredit.earned / openCredit.total)) openCredit = { earned, total };
+}
+
+function questionLine(q: QuestionCheck): string {
+  if (q.status === "passed") return `✓ ${q.gradeId}: passed, ${q.earned} of ${q.points} points (visible tests)`;
+  const atStake = Math.round((q.points - q.earned) * 1000) / 1000;
+  return `✗ ${q.gradeId}: ${q.status}, ${q.earned} of ${q.points} points (${atStake} at stake): ${q.message}`;
+}
+
+function finish(gradeId: string, entry: Registered, error: unknown, credit: { earned: number; total: number } | null, print: boolean | undefined): QuestionCheck | undefined {
+  let q: QuestionCheck;
+  if (error === undefined) {
+    q = { gradeId, points: entry.points, earned: entry.points, status: "passed", message: "" };
+  } else {
+    const earned = credit && credit.total > 0 ? Math.round(((entry.points * credit.earned) / credit.total) * 1000) / 1000 : 0;
+    q = { gradeId, points: entry.points, earned, status: earned > 0 ? "partial" : "failed", message: messageOf(error) };
+  }
+  entry.last = q;
+  if (error !== undefined) throw new CheckError(questionLine(q));
+  if (print ?? true) {
+    console.log(questionLine(q));
+    return undefined;
+  }
+  return q;
+}
+
+function runRegistered(gradeId: string, entry: Registered, print: boolean | undefined): QuestionCheck | undefined | Promise<QuestionCheck | undefined> {
+  const outer = openCredit;
+  openCredit = { earned: 0, total: 0 };
+  let result: unknown;
+  try {
+    result = entry.tests();
+  } catch (e) {
+    const credit = openCredit;
+    openCredit = outer;
+    return finish(gradeId, entry, e, credit.total > 0 ? credit : null, print);
+  }
+  if (result && typeof (result as Promise<unknown>).then === "function") {
+    const credit = openCredit;
+    openCredit = outer;
+    return (result as Promise<unknown>).then(
+      () => finish(gradeId, entry, undefined, null, print),
+      (e) => finish(gradeId, entry, e === undefined ? new Error("the tests failed") : e, credit.total > 0 ? credit : null, print),
+    );
+  }
+  openCredit = outer;
+  return finish(gradeId, entry, undefined, null, print);
+}
+
+/**
+ * Check your answer to one question of a homework notebook, as otter's `grader.check("q1")`:
+ * runs that question's **visible** tests (a released notebook holds no hidden ones) and says
+ * passed / partial / failed, the message, and the points at stake.
+ *
+ * - `check(gradeId, points, tests)`: what a released test cell runs (`npm run assign` writes
+ *   it around the cell's visible tests): registers the tests under the cell's grade_id and runs
+ *   them. Passing prints `✓ <id>: passed, p of p points`; failing throws a `CheckError`
+ *   `✗ <id>: failed, 0 of p points (p at stake): <what broke>` (so the cell fails, as the
+ *   autograder would score it); `partialCredit` inside counts part by part.
+ * - `check(gradeId)`: runs a registered question's tests again, from any cell (after you fixed
+ *   a solution and re-ran its cell).
+ * - `check()`: every question registered so far (its test cell ran) with its last result, and
+ *   the total, as a table; returns the list.
+ *
+ * The autograder does not use these results: it runs the instructor's test cells, hidden tests
+ * included.
+ */
+export function check(): QuestionCheck[];
+export function check(gradeId: string, opts?: { print?: boolean }): QuestionCheck | undefined | Promise<QuestionCheck | undefined>;
+export function check(gradeId: string, points: number, tests: () => unknown, opts?: { print?: boolean }): QuestionCheck | undefined | Promise<QuestionCheck | undefined>;
+export function check(
+  gradeId?: string,
+  pointsOrOpts?: number | { print?: boolean },
+  tests?: () => unknown,
+  opts: { print?: boolean } = {},
+): QuestionCheck[] | QuestionCheck | undefined | Promise<QuestionCheck | undefined> {
+  if (gradeId === undefined) {
+    const list = [...registry.values()].map((e, i) => e.last ?? { gradeId: [...registry.keys()][i], points: e.points, earned: 0, status: "failed" as const, message: "not run yet" });
+    if (list.length === 0) {
+      console.log("check(): no question registered yet. Run the notebook's test cells (they register their questions), then call check() again.");
+      return list;
+    }
+    const earned = Math.round(list.reduce((s, q) => s + q.earned, 0) * 1000) / 1000;
+    const total = list.reduce((s, q) => s + q.points, 0);
+    console.log([...list.map(questionLine), `${earned} of ${total} points from the visible tests of ${list.length} question(s) (the autograder adds hidden tests)`].join("\n"));
+    return list;
+  }
+  if (typeof gradeId !== "string" || gradeId === "") {
+    throw new TypeError(`check(gradeId): the grade id must be a non-empty string such as "q1-tests", got ${describeValue(gradeId)}. Call check() for the list.`);
+  }
+  if (tests === undefined) {
+    const entry = registry.get(gradeId);
+    if (!entry) {
+      const known = [...registry.keys()];
+      throw new TypeError(
+        `check("${gradeId}"): no such question has been registered. Run its test cell first (it registers the question)` +
+          (known.length ? `; registered so far: ${known.join(", ")}.` : "; none has run yet."),
+      );
+    }
+    const o = typeof pointsOrOpts === "object" && pointsOrOpts !== null ? pointsOrOpts : {};
+    return runRegistered(gradeId, entry, o.print);
+  }
+  if (!(typeof pointsOrOpts === "number" && pointsOrOpts >= 0 && Number.isFinite(pointsOrOpts))) {
+    throw new TypeError(`check("${gradeId}", points, tests): points must be a number ≥ 0, got ${describeValue(pointsOrOpts)}.`);
+  }
+  if (typeof tests !== "function") throw new TypeError(`check("${gradeId}", points, tests): tests must be a function that runs the checks, got ${describeValue(tests)}.`);
+  const entry: Registered = { points: pointsOrOpts, tests, last: null };
+  registry.set(gradeId, entry);
+  return runRegistered(gradeId, entry, opts.print);
 }
