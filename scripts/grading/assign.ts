@@ -107,7 +107,7 @@ export function makeRelease(nb: Notebook, name: string): Notebook {
     } else if (role === "test") {
       const visible = stripHiddenTests(src, where(i));
       // Later cells must not rely on a test cell's declarations: the release wraps the cell in check(…).
-      const later = nb.cells.slice(i + 1).map((c) => joinSource(c.source)).join("\n");
+      const later = nb.cells.slice(i + 1).filter((c) => c.cell_type === "code").map((c) => joinSource(c.source)).join("\n");
       const shared = topLevelNames(visible).filter((n) => new RegExp(`(^|[^\\w$.])${n.replace(/\$/g, "\\$")}\\b`).test(later));
       if (shared.length) {
         throw new MarkerError(`${where(i)}: test cell "${m!.grade_id}" declares ${shared.join(", ")}, used by a later cell; the release runs a test cell's visible tests inside check(…), so declare shared values in a read-only or solution cell.`);
