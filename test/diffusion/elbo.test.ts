@@ -15,6 +15,7 @@ import {
   elboWeights,
   gaussianLogDensity,
   klIsotropicGaussians,
+  MixtureEpsilon,
   meanFromEpsilon,
   noiseSchedule,
   optimalGaussianEpsilon,
@@ -144,3 +145,53 @@ describe("the Monte Carlo ELBO", () => {
 function s0(kind: "linear" | "cosine") {
   return noiseSchedule(50, { kind });
 }
+
+describe("the optimal predictor for a mixture of Gaussians", () => {
+  it("with one component it is the Gaussian one (to 1e-12)", () => {
+    const s = noiseSchedule(50);
+    const mix = new MixtureEpsilon(s, [1], [0.5, -1], 0.3);
+    const gauss = optimalGaussianEpsilon(s, [0.5, -1], [0.09, 0, 0, 0.09]);
+    const x = new Float64Array([0.1, 0.2, -2, 3, 1, 1]);
+    for (const t of [1, 10, 50]) {
+      const a = mix.predict(x, t);
+      const b = gauss.predict(x, t);
+      for (let i = 0; i < x.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-12);
+    }
+  });
+
+  it("is E[ε | x_t] on the ring: the residual ε − ε* is uncorrelated with x_t (within 4 SE) and beats the best affine predictor", () => {
+    const s = noiseSchedule(100);
+    const ringMeans = Array.from({ length: 16 }, (_, i) => 2 * (i % 2 === 0 ? Math.cos((Math.PI / 4) * (i >> 1)) : Math.sin((Math.PI / 4) * (i >> 1))));
+    const mix = new MixtureEpsilon(s, new Array(8).fill(1 / 8), ringMeans, 0.05);
+    const r = new Rng(71);
+    const n = 20000;
+    for (const t of [3, 20, 60]) {
+      const x0 = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const k = r.int(8);
+        x0[2 * i] = ringMeans[2 * k] + 0.05 * r.normal();
+        x0[2 * i + 1] = ringMeans[2 * k + 1] + 0.05 * r.normal();
+      }
+      const eps = r.normals(new Float64Array(2 * n));
+      const xt = qSample(s, x0, t, { eps });
+      const pred = mix.predict(xt, t);
+      for (const j of [0, 1]) {
+        const prod = Array.from({ length: n }, (_, i) => (eps[2 * i + j] - pred[2 * i + j]) * xt[2 * i + j]);
+        const m = prod.reduce((a, b) => a + b, 0) / n;
+        const sd = Math.sqrt(prod.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1));
+        expect(Math.abs(m), `t = ${t}, coordinate ${j}`).toBeLessThan((4 * sd) / Math.sqrt(n));
+      }
+      // The best affine predictor is ε* of the Gaussian with the ring's moments (mean 0, covariance (2 + σ²) I).
+      const affine = optimalGaussianEpsilon(s, [0, 0], [2.0025, 0, 0, 2.0025]).predict(xt, t);
+      let eMix = 0;
+      let eAff = 0;
+      for (let i = 0; i < 2 * n; i++) {
+        eMix += (eps[i] - pred[i]) ** 2;
+        eAff += (eps[i] - affine[i]) ** 2;
+      }
+      expect(eMix).toBeLessThan(eAff);
+    }
+    expect(() => new MixtureEpsilon(s, [1, 1], [0, 0, 1], 0.1)).toThrow(/means must be .*multiple of 2.*Give 2 means/);
+    expect(() => new MixtureEpsilon(s, [1], [0, 0], 0)).toThrow(/sigma must be a finite number > 0/);
+  });
+});

@@ -10,6 +10,7 @@ import {
   affineReverseMarginal,
   ancestralSample,
   energyDistance,
+  energyDistanceWithSE,
   noiseSchedule,
   optimalGaussianEpsilon,
   sampleMeanCov,
@@ -88,5 +89,21 @@ describe("energy distance", () => {
     const se = Math.sqrt(reps.reduce((x, y) => x + (y - m) ** 2, 0) / (reps.length - 1) / reps.length);
     expect(Math.abs(m - exact)).toBeLessThan(4 * se);
     expect(() => energyDistance(new Float32Array(3), new Float32Array(4))).toThrow(/energyDistance: a must be/);
+  });
+});
+
+describe("energy distance with a standard error (disjoint blocks)", () => {
+  it("is within 4 SE of 0 for two samples of one distribution, and of the closed form for a shift", () => {
+    const r = new Rng(61);
+    const a = r.normals(new Float64Array(2000));
+    const b = r.normals(new Float64Array(2000));
+    const same = energyDistanceWithSE(a, b, 1, 10);
+    expect(same.se).toBeGreaterThan(0);
+    expect(Math.abs(same.estimate)).toBeLessThan(4 * same.se);
+    const delta = 0.8;
+    const eAbs = Math.sqrt(4 / Math.PI) * Math.exp(-(delta * delta) / 4) + delta * (1 - 2 * normalCdf(-delta / Math.sqrt(2)));
+    const shifted = energyDistanceWithSE(a, b.map((x) => x + delta), 1, 10);
+    expect(Math.abs(shifted.estimate - (2 * eAbs - 4 / Math.sqrt(Math.PI)))).toBeLessThan(4 * shifted.se);
+    expect(() => energyDistanceWithSE(a.subarray(0, 6), b, 1, 5)).toThrow(/blocks must be an integer ≥ 2 leaving at least 2 points/);
   });
 });

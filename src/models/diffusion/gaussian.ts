@@ -128,3 +128,71 @@ export function gaussianLogDensity(x: Float32Array | Float64Array, mean: ArrayLi
   }
   return out;
 }
+
+/**
+ * The optimal noise predictor for data from a mixture of isotropic Gaussians,
+ * p(x_0) = Σ_k π_k N(m_k, s² I) (e.g. the ring of eight Gaussians): given the component, x_t is
+ * N(√ᾱ_t m_k, v_t I) with v_t = ᾱ_t s² + 1 − ᾱ_t, so
+ *
+ *   ε*(x_t, t) = E[ε | x_t] = Σ_k r_k(x_t) · √(1 − ᾱ_t) (x_t − √ᾱ_t m_k) / v_t,
+ *   r_k(x_t) = π_k N(x_t; √ᾱ_t m_k, v_t I) / Σ_j π_j N(x_t; √ᾱ_t m_j, v_t I)
+ *
+ * (each component's affine ε*, averaged with the posterior responsibilities of the components, as
+ * in notebook 08's E-step). The minimiser of every L_{t−1}: the best any network can do.
+ */
+export class MixtureEpsilon implements EpsilonPredictor {
+  readonly dim: number;
+  private readonly logWeights: Float64Array;
+
+  constructor(
+    readonly schedule: NoiseSchedule,
+    readonly weights: ArrayLike<number>,
+    /** K × dim component means, row-major. */
+    readonly means: ArrayLike<number>,
+    readonly sigma: number,
+  ) {
+    const where = "MixtureEpsilon";
+    checkNoiseSchedule(where, schedule);
+    const w = checkTypedArray(where, "weights", ArrayBuffer.isView(weights) ? weights : Float64Array.from(weights as number[]), { minLength: 1, finite: true });
+    const K = w.length;
+    const m = checkTypedArray(where, "means", ArrayBuffer.isView(means) ? means : Float64Array.from(means as number[]), { multipleOf: K, minLength: K, finite: true }, `give ${K} means of dim numbers each, row-major`);
+    if (!(typeof sigma === "number" && sigma > 0 && Number.isFinite(sigma))) failInput(where, "sigma", "a finite number > 0 (the components' standard deviation)", sigma);
+    let total = 0;
+    for (let k = 0; k < K; k++) {
+      if (!(w[k] > 0)) failInput(where, `weights[${k}]`, "a number > 0", w[k]);
+      total += w[k];
+    }
+    this.dim = m.length / K;
+    this.logWeights = Float64Array.from(w, (v) => Math.log(v / total));
+  }
+
+  predict(xt: Float64Array, t: number): Float64Array {
+    const s = this.schedule;
+    if (!Number.isInteger(t) || t < 1 || t > s.T) failInput("MixtureEpsilon.predict", "t", `an integer step in [1, ${s.T}]`, t);
+    const d = this.dim;
+    const K = this.logWeights.length;
+    const a = Math.sqrt(s.alphaBars[t]);
+    const c = Math.sqrt(1 - s.alphaBars[t]);
+    const v = s.alphaBars[t] * this.sigma * this.sigma + 1 - s.alphaBars[t];
+    const n = xt.length / d;
+    const out = new Float64Array(xt.length);
+    const logr = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        let r2 = 0;
+        for (let j = 0; j < d; j++) r2 += (xt[i * d + j] - a * this.means[k * d + j]) ** 2;
+        logr[k] = this.logWeights[k] - r2 / (2 * v);
+        if (logr[k] > max) max = logr[k];
+      }
+      let z = 0;
+      for (let k = 0; k < K; k++) z += (logr[k] = Math.exp(logr[k] - max));
+      for (let j = 0; j < d; j++) {
+        let mean = 0;
+        for (let k = 0; k < K; k++) mean += (logr[k] / z) * this.means[k * d + j];
+        out[i * d + j] = (c * (xt[i * d + j] - a * mean)) / v;
+      }
+    }
+    return out;
+  }
+}
