@@ -3,7 +3,8 @@
  * when LATENTLAB_RETRAIN=1 (same recipe, data, seed, epochs; full mode), and save it — but only
  * inside a throwaway copy of the project made by bench/workloads/retrain.ts: this file refuses to
  * run unless the folder two levels up carries that copy's marker file, so the repository's
- * checkpoints/ are never written. Prints one JSON line: { name, seconds, trainSeconds, scores }.
+ * checkpoints/ are never written. Prints one JSON line: { name, seconds, cpuSeconds (the process's
+ * user + system time, all threads), trainSeconds, scores }.
  *
  *   (inside the copy) npx tsx bench/workloads/retrain-one.ts <checkpoint name>
  */
@@ -128,7 +129,8 @@ if (require.main === module) {
     refuseOutsideCopy(path.resolve(__dirname, "..", ".."));
     if (!name || !(name in CHECKPOINT_NOTEBOOKS)) throw new Error(`usage: retrain-one.ts <checkpoint> (one of ${Object.keys(CHECKPOINT_NOTEBOOKS).join(", ")})`);
     const r = await retrain(name);
-    console.log(JSON.stringify({ name, seconds: (performance.now() - t0) / 1000, ...r }));
+    const cpu = process.cpuUsage();
+    console.log(JSON.stringify({ name, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...r }));
   })().catch((e) => {
     console.error(e instanceof Error ? e.stack ?? e.message : e);
     process.exit(1);

@@ -111,8 +111,8 @@ function implementation(name: string): Implementation {
       if (r.code !== 0) throw new Error(`retraining ${name} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-8).join(" | ")}`);
       const written = fs.readdirSync(path.join(COPY, "checkpoints", name)).some((f) => f.endsWith(".json") && fs.statSync(path.join(COPY, "checkpoints", name, f)).mtimeMs >= started - 1000);
       if (!written) throw new Error(`retraining ${name} exited 0 but saved nothing to the copy's checkpoints/${name}`);
-      const out = JSON.parse(r.stdout.trim().split("\n").pop() as string) as { seconds: number; trainSeconds?: number };
-      const metrics: Record<string, number | string> = { childSeconds: +out.seconds.toFixed(1) };
+      const out = JSON.parse(r.stdout.trim().split("\n").pop() as string) as { seconds: number; cpuSeconds: number; trainSeconds?: number };
+      const metrics: Record<string, number | string> = { childSeconds: +out.seconds.toFixed(1), cpuSeconds: +out.cpuSeconds.toFixed(1) };
       if (typeof out.trainSeconds === "number") metrics.trainSeconds = +out.trainSeconds.toFixed(1);
       return { ms, peakRssMB: peakMB, metrics };
     },
@@ -136,7 +136,7 @@ export const workloads: Workload[] = [
       return [...known, ...unknown].map(implementation);
     },
     notes: [
-      "time = wall time of the child process (tsx start, data, training, evaluation, saving); trainSeconds = the training time the recipe records in the provenance.",
+      "time = wall time of the child process (tsx start, data, training, evaluation, saving); trainSeconds = the training time the recipe records in the provenance; cpuSeconds = the child's CPU time (all threads): on a loaded machine, for a one-thread recipe, the better estimate of the idle-machine time.",
       "Each checkpoint is counted once, under the notebook that trains it first; a notebook run with LATENTLAB_RETRAIN=1 also retrains what it loads from earlier notebooks.",
       "The repository's checkpoints/ are checked to be unchanged after every row; the retrained checkpoints are left in build/bench/retrain-root/checkpoints/ for inspection.",
       "Issue-18 target: every shipped checkpoint retrained in under 30 minutes on 2 cores.",

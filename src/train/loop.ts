@@ -17,6 +17,7 @@
  * leak detector (tf.memory().numTensors after every epoch), the per-epoch history,
  * evaluation and checkpoint callbacks, and the validation of its options.
  */
+import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend";
 import { Rng } from "../runtime/rng";
@@ -113,9 +114,19 @@ export interface FitOptions {
   /**
    * Threads computing each step's gradient (data-parallel, src/train/parallel.ts): the batch
    * is split across worker threads holding replicas of the model (needs `model.replica()`).
-   * Same results as one thread up to float summation order. Default 1.
+   * Same results as one thread up to float summation order, and deterministic for a seed and
+   * a thread count. `"auto"`: the machine's cores for a model with a replica, at most one
+   * thread per 32 rows of a batch, else 1 (see `resolveThreads`) — results then depend on the
+   * machine's core count at the float level.
+   *
+   * Default 1, on purpose: measured (bench/README.md, "Threads default"), two threads bound the
+   * conv steps at 1.7–1.9× the one-thread step in CPU time, but a worker costs 1–5 s to start,
+   * the wall-clock gain on an idle machine was never measured, and a core-count default would
+   * make the same seed give different numbers on different machines and change the float-level
+   * numbers of every smoke run and of every checkpoint retrained with LATENTLAB_RETRAIN=1
+   * (made with one thread, except the PixelCNN priors' recipes, which ask for 2).
    */
-  threads?: number;
+  threads?: number | "auto";
   /** Number the epochs from here + 1 (continuing an earlier fit; default 0). */
   startEpoch?: number;
   /** After each epoch (after endEpoch): held-out metrics, stored in the record's `eval`. */
@@ -215,7 +226,11 @@ function checkOptions(model: Trainable, opts: FitOptions): void {
   }
   if (opts.batchSize !== undefined) positiveInt("batchSize", opts.batchSize, what);
   if (opts.maxBatchesPerEpoch !== undefined) positiveInt("maxBatchesPerEpoch", opts.maxBatchesPerEpoch, what);
-  if (opts.threads !== undefined) positiveInt("threads", opts.threads, what);
+  if (opts.threads !== undefined && opts.threads !== "auto") {
+    if (typeof opts.threads !== "number" || !Number.isInteger(opts.threads) || opts.threads <= 0) {
+      throw new FitOptionsError(`fit(${what}): threads must be a positive integer or "auto" (the machine's cores when the model has a replica), got ${typeof opts.threads === "string" ? JSON.stringify(opts.threads) : String(opts.threads)}.`);
+    }
+  }
   if (opts.startEpoch !== undefined && (!Number.isInteger(opts.startEpoch) || opts.startEpoch < 0)) {
     throw new FitOptionsError(`fit(${what}): startEpoch must be a non-negative integer, got ${String(opts.startEpoch)}.`);
   }
@@ -224,6 +239,27 @@ function checkOptions(model: Trainable, opts: FitOptions): void {
     throw new FitOptionsError(`fit(${what}): learningRate must be a finite number > 0 (e.g. 1e-3), got ${String(lr)}.`);
   }
   if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new FitOptionsError(`fit(${what}): rng must be an Rng (latentlab's rng(seed)), got ${typeof opts.rng}.`);
+}
+
+/** Rows per thread below which "auto" adds no thread: a shard's fixed per-step costs would dominate. */
+export const MIN_ROWS_PER_THREAD = 32;
+
+/**
+ * The thread count fit uses for `threads` (a positive integer is taken as given):
+ * "auto" = min(cores, ⌊batchSize / MIN_ROWS_PER_THREAD⌋) for a model with `replica()`, at
+ * least 1; 1 for a model without one (it cannot be split). `cores` defaults to the machine's
+ * (os.availableParallelism).
+ */
+export function resolveThreads(model: Trainable, threads: number | "auto" | undefined, batchSize: number, cores = availableCores()): number {
+  if (threads === undefined) return 1;
+  if (threads !== "auto") return threads;
+  if (typeof model.replica !== "function") return 1;
+  return Math.max(1, Math.min(cores, Math.floor(batchSize / MIN_ROWS_PER_THREAD)));
+}
+
+function availableCores(): number {
+  const o = os as unknown as { availableParallelism?: () => number };
+  return typeof o.availableParallelism === "function" ? o.availableParallelism() : os.cpus().length;
 }
 
 const histories = new WeakMap<Trainable, EpochRecord[]>();
@@ -269,7 +305,8 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
   const firstEpoch = (opts.startEpoch ?? 0) + 1;
   const rowBuf = data.x instanceof Float32Array ? new Float32Array(B * data.rowSize) : new Int32Array(B * data.rowSize);
   const labelBuf = data.labels ? new Int32Array(B) : undefined;
-  const engine = (opts.threads ?? 1) > 1 ? await DataParallel.create(model, opts.threads!) : null;
+  const threads = resolveThreads(model, opts.threads, B);
+  const engine = threads > 1 ? await DataParallel.create(model, threads) : null;
   let steps = 0;
   let trainSeconds = 0;
   let trainExamples = 0;

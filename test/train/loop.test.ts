@@ -14,7 +14,7 @@ import { binarizeDynamic } from "../../src/data/binarize";
 import { createVae } from "../../src/models/vae";
 import { vaeLoss, vaeTerms } from "../../src/models/objective";
 import { trainVae } from "../../src/models/train";
-import { DivergenceError, fit, fitHistory, FitOptionsError, Trainable } from "../../src/train/loop";
+import { DivergenceError, fit, fitHistory, FitOptionsError, MIN_ROWS_PER_THREAD, resolveThreads, Trainable } from "../../src/train/loop";
 import { cholesky, choleskySolve } from "../../src/math/linalg";
 
 beforeAll(async () => {
@@ -199,6 +199,9 @@ describe("fit", () => {
       [{ epochs: 1, batchSize: 0 }, /batchSize must be a positive integer/],
       [{ epochs: 1, batchSize: "64" }, /batchSize must be a positive integer/],
       [{ epochs: 1, learningrate: 1e-3 }, /unknown option "learningrate". Did you mean "learningRate"\?/],
+      [{ epochs: 1, threads: 0 }, /threads must be a positive integer or "auto"/],
+      [{ epochs: 1, threads: 1.5 }, /threads must be a positive integer or "auto"/],
+      [{ epochs: 1, threads: "two" }, /threads must be a positive integer or "auto".*got "two"/],
     ] as [object, RegExp][]) {
       const e = await bad(opts);
       expect(e).toBeInstanceOf(FitOptionsError);
@@ -209,6 +212,31 @@ describe("fit", () => {
     expect((await bad({ epochs: 1 }, { x: [1, 2, 3, 4], rowSize: 4 })).message).toMatch(/Float32Array or an Int32Array/);
     expect((await bad({ epochs: 1 }, { ...data, labels: new Int32Array(3) })).message).toMatch(/one label per row \(10\)/);
     tf.dispose([m.w, m.b]);
+  });
+
+  it('threads: "auto" is the cores for a model with a replica, one thread per 32 rows at most, else 1', async () => {
+    const m = linearModel();
+    const withReplica: Trainable = { ...m, phases: m.phases, prepareBatch: m.prepareBatch, replica: () => ({ module: "x", factory: "y", args: [] }) };
+    expect(MIN_ROWS_PER_THREAD).toBe(32);
+    expect(resolveThreads(m, undefined, 128, 8)).toBe(1); // the default
+    expect(resolveThreads(m, 3, 128, 8)).toBe(3); // a number is taken as given
+    expect(resolveThreads(m, "auto", 128, 8)).toBe(1); // no replica: cannot be split
+    expect(resolveThreads(withReplica, "auto", 128, 2)).toBe(2); // the cores
+    expect(resolveThreads(withReplica, "auto", 128, 8)).toBe(4); // 128 rows: at most 4 shards of 32
+    expect(resolveThreads(withReplica, "auto", 63, 8)).toBe(1); // < 2 × 32 rows: one thread
+    expect(resolveThreads(withReplica, "auto", 64, 8)).toBe(2);
+    expect(resolveThreads(withReplica, "auto", 128, 1)).toBe(1); // one core
+    tf.dispose([m.w, m.b]);
+    // fit with "auto" on a model without a replica trains on one thread, like the default, with the same numbers
+    const data = { x: regressionData(64, new Rng(20)), rowSize: 4 };
+    const runs: number[][] = [];
+    for (const threads of [undefined, "auto"] as const) {
+      const lm = linearModel();
+      const res = await fit(lm, data, { epochs: 2, batchSize: 32, rng: new Rng(21), showProgress: false, threads });
+      runs.push([...res.history.map((h) => h.terms.loss), ...lm.w.dataSync()]);
+      tf.dispose([lm.w, lm.b]);
+    }
+    expect(runs[1]).toEqual(runs[0]);
   });
 
   it("does not leak tensors across epochs", async () => {
