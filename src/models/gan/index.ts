@@ -6,3 +6,4 @@ export * from "./networks";
 export * from "./trainable";
 export * from "./recipes";
 export * from "./figures";
+export * from "./diversity";

@@ -16,6 +16,8 @@ import { checkpointDir, mnistSplitForVae } from "../recipes";
 import { EpochRecord } from "../../train/loop";
 import { Gan, GanConfig } from "./networks";
 import { GanTrainingConfig, trainGan } from "./trainable";
+import { loadOrTrainMnistClassifier } from "../quality/classifier";
+import { diversityScores } from "./diversity";
 
 export interface GanRecipe {
   name: string;
@@ -37,6 +39,15 @@ export const GAN_RECIPES: Record<string, GanRecipe> = {
     batchSize: 64,
     learningRate: 2e-4,
   },
+  "gan-mnist-bn": {
+    name: "gan-mnist-bn",
+    config: { architecture: "mlp", dataDim: 784, latentDim: 32, generatorHidden: [128, 256], discriminatorHidden: [256, 128], output: "sigmoid", batchNorm: true },
+    training: { generatorLoss: "non-saturating", beta1: 0.5, discriminatorLrScale: 0.5 },
+    seed: 0,
+    epochs: 8,
+    batchSize: 64,
+    learningRate: 2e-4,
+  },
   "gan-mnist-dcgan": {
     name: "gan-mnist-dcgan",
     config: { architecture: "dcgan", dataDim: 784, latentDim: 64, channels: [64, 32], output: "sigmoid" },
@@ -47,6 +58,9 @@ export const GAN_RECIPES: Record<string, GanRecipe> = {
     learningRate: 2e-4,
   },
 };
+
+/** Seed of the 1,000 samples scored into a trained checkpoint's provenance (`scores`). */
+export const GAN_SCORE_SEED = 2024;
 
 export interface GanCheckpointInfo {
   config: GanConfig;
@@ -109,7 +123,7 @@ export async function loadOrTrainGan(
   recipe: GanRecipe,
   opts: { force?: boolean; signal?: AbortSignal; showProgress?: boolean; epochs?: number; save?: boolean; onEpoch?: (record: EpochRecord) => void } = {},
 ): Promise<LoadOrTrainGanResult> {
-  if (!recipe || typeof recipe !== "object" || typeof recipe.name !== "string") throw new TypeError(`loadOrTrainGan: pass a recipe, e.g. GAN_RECIPES["gan-mnist-mlp"] (known: ${Object.keys(GAN_RECIPES).join(", ")}).`);
+  if (!recipe || typeof recipe !== "object" || typeof recipe.name !== "string") throw new TypeError(`loadOrTrainGan: pass a recipe, e.g. GAN_RECIPES["gan-mnist-bn"] (known: ${Object.keys(GAN_RECIPES).join(", ")}).`);
   await initBackend();
   const dir = checkpointDir(recipe.name);
   const retrain = opts.force || (process.env.LATENTLAB_RETRAIN ?? "") === "1";
@@ -139,9 +153,9 @@ export async function loadOrTrainGan(
     onEpoch: opts.onEpoch,
   });
   const seconds = (performance.now() - t0) / 1000;
-  const provenance = {
+  const provenance: Record<string, unknown> = {
     name: recipe.name,
-    command: `LATENTLAB_RETRAIN=1 npm run notebooks -- 12  (or: npx tsx -e 'const g = require("./src/models/gan"); g.loadOrTrainGan(g.GAN_RECIPES["${recipe.name}"], { force: true })')`,
+    command: `nice -n 5 npx tsx scripts/train-gan-checkpoint.ts ${recipe.name}  (or: LATENTLAB_RETRAIN=1 npm run notebooks -- 12)`,
     seed: recipe.seed,
     epochs,
     batchSize: recipe.batchSize,
@@ -154,6 +168,13 @@ export async function loadOrTrainGan(
     history: res.history,
     date: new Date().toISOString(),
   };
+  if (!isSmoke()) {
+    // What the checkpoint's samples look like, on the scale of the module comment of diversity.ts.
+    const { model: clf } = await loadOrTrainMnistClassifier({ showProgress: false });
+    const sc = diversityScores(gan.sample(1000, new Rng(GAN_SCORE_SEED)), clf, split.test.images);
+    clf.dispose();
+    provenance.scores = { samples: sc.n, seed: GAN_SCORE_SEED, frechet: sc.frechet, classesSeen: sc.classesSeen, classEntropy: sc.classEntropy, classCounts: sc.classCounts, pixelVariance: sc.pixelVariance, pairwiseDistance: sc.pairwiseDistance };
+  }
   if (!isSmoke() && opts.save !== false) {
     await saveGan(gan, dir, recipe.training, provenance);
     console.log(`Trained ${recipe.name} in ${seconds.toFixed(0)} s and saved it to ${dir}.`);
