@@ -216,6 +216,28 @@ export class FigureRenderer {
   }
 
   /**
+   * PNG bytes of `fig` alone, at `size` (e.g. a 1× rendering for a notebook's static image when
+   * the 2× one is large). Same seeding as `render`, so the same spec gives the same bytes.
+   */
+  async png(fig: Figure, key: string, size: RenderSize): Promise<Buffer> {
+    const arg = { fig, seed: seedOf(key), size };
+    const out = await this.page.evaluate(async ({ fig, seed, size }) => {
+      const w = window as unknown as { Plotly: { toImage(gd: unknown, o: object): Promise<string> } };
+      let a = seed >>> 0;
+      Math.random = () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+      const spec = { data: fig.data, layout: { ...(fig.layout ?? {}), width: size.width, height: size.height }, config: { ...(fig.config ?? {}), staticPlot: true } };
+      return w.Plotly.toImage(spec, { format: "png", width: size.width, height: size.height, scale: size.scale, imageDataOnly: true });
+    }, arg);
+    return Buffer.from(out, "base64");
+  }
+
+  /**
    * Draw `fig` at `size` in the page (as a user would see it, not toImage) and list the titles,
    * axis titles, colorbar titles, legend and annotations whose boxes leave the canvas (by more
    * than half a pixel) or overlap one another (by more than 4 px each way). An empty list:

@@ -15,7 +15,8 @@
  *    1280×720 with 18 px text (and reports any title or label that leaves the canvas),
  *    `--size paper` at 700×440, PNG at 3×.
  * 3. Rewrites each executed notebook's figure outputs so that they survive saving: the HTML
- *    carries the static image (SVG or PNG, whichever is smaller) and a plain-text note on how
+ *    carries the static image (SVG or PNG, whichever is smaller; a 1× PNG too when both are
+ *    large, see STATIC_IMAGE_BUDGET) and a plain-text note on how
  *    to see the interactive figure, which sanitizing front ends (untrusted notebooks, GitHub,
  *    nbviewer) keep; the first figure carries plotly.js, no other output does.
  *
@@ -38,7 +39,7 @@ import { plotlySource } from "../src/plot/plotlyBundle";
 import { PLOTLY_MIME } from "../src/plot/extract";
 import { prepareFigure } from "../src/plot/prepare";
 import type { Figure } from "../src/plot/figure";
-import { FigureRenderer, findChromium, noBrowserMessage, renderSize, specForPreset, type SizePreset } from "./figure-renderer";
+import { FigureRenderer, findChromium, noBrowserMessage, renderSize, specForPreset, type RenderSize, type SizePreset } from "./figure-renderer";
 import { isMainScript } from "../kernel/cli";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -86,11 +87,32 @@ export interface ExportResult {
   seconds: number;
 }
 
-/** The smaller of the two renderings, as the static image a notebook output carries. */
-export function pickStaticImage(svg: string, png: Buffer, width: number, height: number): StaticImage {
-  const svg64 = Buffer.from(svg, "utf8").toString("base64");
-  const png64 = png.toString("base64");
-  return svg64.length <= png64.length ? { mime: "image/svg+xml", base64: svg64, width, height } : { mime: "image/png", base64: png64, width, height };
+/** The smaller of the renderings (SVG, PNG, and a 1× PNG when given), as the static image a notebook output carries. */
+export function pickStaticImage(svg: string, png: Buffer, width: number, height: number, png1x?: Buffer): StaticImage {
+  const candidates: StaticImage[] = [
+    { mime: "image/svg+xml", base64: Buffer.from(svg, "utf8").toString("base64"), width, height },
+    { mime: "image/png", base64: png.toString("base64"), width, height },
+  ];
+  if (png1x) candidates.push({ mime: "image/png", base64: png1x.toString("base64"), width, height });
+  return candidates.reduce((best, c) => (c.base64.length < best.base64.length ? c : best));
+}
+
+/**
+ * Static images above this many base64 characters (~150 KB of image) are also drawn as a 1×
+ * PNG, and the smallest rendering is embedded: a scatter of thousands of points or a large
+ * image grid otherwise adds 300–400 KB of picture to every copy of the notebook.
+ */
+export const STATIC_IMAGE_BUDGET = 200_000;
+
+/**
+ * The static image a notebook output carries for a figure already rendered to `svg` and `png`
+ * (at `size`): the smaller of the two, or when that exceeds STATIC_IMAGE_BUDGET, the smallest
+ * of those and a 1× PNG drawn now. The same figure gives the same image.
+ */
+export async function notebookStaticImage(renderer: FigureRenderer, spec: Figure, key: string, size: RenderSize, svg: string, png: Buffer): Promise<StaticImage> {
+  const first = pickStaticImage(svg, png, size.width, size.height);
+  if (first.base64.length <= STATIC_IMAGE_BUDGET || size.scale <= 1) return first;
+  return pickStaticImage(svg, png, size.width, size.height, await renderer.png(spec, key, { ...size, scale: 1 }));
 }
 
 interface LooseOutput {
@@ -273,7 +295,7 @@ export async function exportFigures(opts: ExportOptions): Promise<ExportResult> 
           fs.writeFileSync(path.join(staging, rel("png")), png);
           entry.files = { svg: rel("svg"), png: rel("png"), html: rel("html") };
           if (!images.has(f.notebook)) images.set(f.notebook, new Map());
-          images.get(f.notebook)!.set(f.name, pickStaticImage(svg, png, size.width, size.height));
+          images.get(f.notebook)!.set(f.name, await notebookStaticImage(renderer, spec, `${f.notebook}/${f.name}`, size, svg, png));
           if (opts.size) {
             for (const p of await renderer.checkFit(spec, `${f.notebook}/${f.name}`, size)) {
               fitWarnings.push(`${f.notebook}/${f.name}: ${p.what} "${p.text.slice(0, 60)}" leaves the ${size.width}×${size.height} canvas (box [${p.box.left}, ${p.box.top}]–[${p.box.right}, ${p.box.bottom}])`);

@@ -37,8 +37,9 @@ export function plotlyScriptTags(): string {
 }
 
 /**
- * A large heatmap of whole numbers 0…255 (an image grid) stored in the figure's script as
- * base64 bytes instead of JSON numbers (about 3× smaller); `unpackTrace` in the page restores it.
+ * A large heatmap of whole numbers 0…255 stored in the figure's script as base64 bytes instead
+ * of JSON numbers (about 3× smaller); `unpackTrace` in the page restores it. (Grey image grids
+ * from `imageGrid` arrive here already as PNG image traces, see prepareFigure.)
  */
 export function packTrace(t: Trace): Trace {
   const z = t.z;

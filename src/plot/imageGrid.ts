@@ -61,8 +61,9 @@ export function mosaicPosition(k: number, i: number, j: number, o: { height: num
  * A figure tiling `count` grey images (values in [0, 1], 1 = white) in rows of `cols`.
  * Image k's pixel (i, j) is at mosaic row ⌊k/cols⌋·(h+gap)+i, column (k mod cols)·(w+gap)+j
  * (row 0 at the top); gaps and unused tiles are null (drawn as background). The heatmap holds
- * 8-bit grey levels round(255·v) (0 = black, 255 = white), which keeps executed notebooks about
- * a third smaller than decimals would; equal aspect, no axes, no colour bar.
+ * 8-bit grey levels round(255·v) (0 = black, 255 = white); equal aspect, no axes, no colour bar.
+ * When shown (`show`, `prepareFigure`) a grid of 4,096 pixels or more travels as a plotly
+ * `image` trace with a PNG of exactly these grey levels, not as a number per pixel.
  */
 export function imageGrid(images: Float32Array | number[] | ArrayLike<number>, opts: ImageGridOptions): Figure {
   const { count, height: h, width: w } = opts;
