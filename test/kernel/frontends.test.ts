@@ -9,8 +9,9 @@
  * - An executed notebook with figures (what `npm run figures` writes), opened UNTRUSTED in
  *   classic Notebook in headless Chromium, shows every figure as its static image and the
  *   note; opened TRUSTED, every figure is drawn by plotly.js; converted by nbconvert to HTML,
- *   every figure is there as an image; plotly.js is stored once and each figure adds well
- *   under 1 MB.
+ *   every figure is there as an image; plotly.js is stored once and each (small fixture)
+ *   figure stays small. The arc's largest figures are measured in figure-sizes.test.ts;
+ *   JupyterLab's renderers are tested in jupyterlab.test.ts.
  *
  * Chromium starts once for the whole file (the machine is shared).
  */
