@@ -14,7 +14,8 @@ layouts, converted here: conv [kh, kw, in, out] -> [out, in, kh, kw]; conv2dTran
 [kh, kw, out, in] -> ConvTranspose2d [in, out, kh, kw]; dense [in, out] -> Linear [out, in]).
 TensorFlow's "same" padding for these stride-2 4x4 layers is one pixel on every side, PyTorch's
 padding=1, so the two compute the same function: the ready line reports the loss of batch 0 at
-the initial weights, which the workload compares with its own before timing anything.
+the initial weights, and the loss of batch 1 after one Adam step on batch 0 (which depends on every
+gradient), which the workload compares with its own before timing anything.
 
 Speaks one JSON line per request on stdin/stdout so that start-up and imports are not timed:
 {"steps": N} -> {"ms", "loss", "peakRssMB"}, ms the wall time of N steps, each reading the loss
@@ -81,7 +82,8 @@ class ConvVAE(nn.Module):
 model = ConvVAE()
 with torch.no_grad():
     initial_loss = float(model.loss(X[0], E[0]))
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+# TensorFlow.js's tf.train.adam(1e-3): beta1 0.9, beta2 0.999, epsilon = the backend's 1e-7
+opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
 
 
 def step(i):
@@ -92,9 +94,12 @@ def step(i):
     return loss.item()
 
 
-for i in range(3):  # warm-up: allocator, Adam state
+step(0)  # one Adam step on batch 0, then batch 1's loss: checks the gradients of every layer too
+with torch.no_grad():
+    loss_after_step = float(model.loss(X[1 % nb], E[1 % nb]))
+for i in range(1, 3):  # warm-up: allocator, Adam state
     step(i)
-print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "initialLoss": initial_loss}), flush=True)
+print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "initialLoss": initial_loss, "lossAfterStep": loss_after_step}), flush=True)
 for line in sys.stdin:
     req = json.loads(line)
     n = int(req["steps"])

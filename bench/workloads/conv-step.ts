@@ -9,7 +9,7 @@
  * On wasm this needs Conv2DBackpropFilter, which only latentlab's kernels provide (tfjs alone
  * throws). The bench compares wasm + latentlab kernels with the same network in PyTorch on 1
  * and 2 threads (bench/peers/conv_vae_step_torch.py: same initial weights, batches and ε; its
- * initial loss is checked against ours), alternated; the cpu backend is opt-in (CONV_BENCH_CPU=1).
+ * losses at the initial weights and after one Adam step are checked against ours), alternated; the cpu backend is opt-in (CONV_BENCH_CPU=1).
  * Stand-alone, PROFILE=1 prints the kernel table.
  *
  * In the bench harness: `npm run bench -- conv-vae-step` (exports `workloads`). Stand-alone:
@@ -206,17 +206,29 @@ function implementation(name: string, backend: BackendName, steps: number, repet
   };
 }
 
+/** What the PyTorch peer gets (batches, initial weights) and what it must reproduce (our losses). */
+export interface ConvVaePeerData {
+  batches: { x: Float32Array; eps: Float32Array }[];
+  init: Init;
+  /** Our loss of batch 0 at the initial weights. */
+  initialLoss: number;
+  /** Our loss of batch 1 after one tf.train.adam(1e-3) step on batch 0. */
+  lossAfterStep: number;
+}
+
 /**
  * The same conv VAE in PyTorch (bench/peers/conv_vae_step_torch.py, a long-lived
  * /usr/bin/python3 process, `threads` intra-op threads) on the same batches and noise, from the
- * same initial weights. Before timing, the peer's loss of batch 0 at the initial weights must
- * equal ours to 1e-4 relative (float32 sums of ~10⁵ terms in another order agree to ~1e-6): a
- * row that compares another network fails instead of being reported.
+ * same initial weights. Before timing, the peer's loss of batch 0 at the initial weights and its
+ * loss of batch 1 after one Adam step on batch 0 must equal ours to 1e-5 relative (float32 sums
+ * of ~10⁵ terms in another order agree to ~1e-6; the step's check sees every gradient, which the
+ * initial loss alone barely does: a flatten in the wrong order moved it by only 2.4e-5): a row
+ * that compares another network fails instead of being reported.
  */
 export function convVaeTorchImplementation(
   threads: number,
   steps: number,
-  prepare: () => Promise<{ batches: { x: Float32Array; eps: Float32Array }[]; init: Init; initialLoss: number }>,
+  prepare: () => Promise<ConvVaePeerData>,
 ): Implementation {
   let peer: PythonPeer | null = null;
   let dir = "";
@@ -227,7 +239,7 @@ export function convVaeTorchImplementation(
     async setup() {
       const missing = await PythonPeer.missing(["torch", "numpy"]);
       if (missing) throw new Skip(missing.replace("python3-sklearn", "python3-torch"));
-      const { batches, init, initialLoss } = await prepare();
+      const { batches, init, initialLoss, lossAfterStep } = await prepare();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-conv-vae-step-"));
       const params = Object.entries(init).map(([name, { shape }]) => ({ name, shape }));
       fs.writeFileSync(path.join(dir, "meta.json"), JSON.stringify({ batch: B, Z, batches: batches.length, params }));
@@ -236,13 +248,18 @@ export function convVaeTorchImplementation(
       fs.writeFileSync(path.join(dir, "params_f32.bin"), Buffer.concat(Object.values(init).map(({ values: v }) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))));
       peer = new PythonPeer(path.join(__dirname, "..", "peers", "conv_vae_step_torch.py"), ["--data", dir, "--threads", String(threads)]);
       const ready = await peer.start();
-      const theirs = ready.initialLoss as number;
-      if (!(Math.abs(theirs - initialLoss) <= 1e-4 * Math.abs(initialLoss))) {
-        await peer.stop();
-        peer = null;
-        throw new Error(`the PyTorch conv VAE is not our network: its loss of batch 0 at the initial weights is ${theirs}, ours ${initialLoss} (relative difference ${Math.abs(theirs - initialLoss) / Math.abs(initialLoss)} > 1e-4)`);
+      const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+      for (const [what, theirs, ours] of [
+        ["loss of batch 0 at the initial weights", ready.initialLoss as number, initialLoss],
+        ["loss of batch 1 after one Adam step on batch 0", ready.lossAfterStep as number, lossAfterStep],
+      ] as [string, number, number][]) {
+        if (!(rel(theirs, ours) <= 1e-5)) {
+          await peer.stop();
+          peer = null;
+          throw new Error(`the PyTorch conv VAE is not our network: its ${what} is ${theirs}, ours ${ours} (relative difference ${rel(theirs, ours)} > 1e-5)`);
+        }
       }
-      this.backend += `; initial loss ${theirs.toFixed(4)} vs ours ${initialLoss.toFixed(4)}`;
+      this.backend += `; losses at init ${(ready.initialLoss as number).toFixed(4)} vs ours ${initialLoss.toFixed(4)}, after a step ${(ready.lossAfterStep as number).toFixed(4)} vs ${lossAfterStep.toFixed(4)}`;
     },
     async run() {
       const r = await peer!.request({ steps });
@@ -257,14 +274,17 @@ export function convVaeTorchImplementation(
 }
 
 /** conv-step's own network at Rng(1)'s initial weights: its loss on batch 0 (wasm). */
-async function convStepPrepare(): Promise<{ batches: { x: Float32Array; eps: Float32Array }[]; init: Init; initialLoss: number }> {
+async function convStepPrepare(): Promise<ConvVaePeerData> {
   await initBackend();
   const batches = makeBatches();
   const init = initParams(new Rng(1));
   const p = makeVars(init);
-  const initialLoss = tf.tidy(() => loss(p, tf.tensor2d(batches[0].x, [B, 784]), tf.tensor2d(batches[0].eps, [B, Z])).dataSync()[0]);
+  const opt = tf.train.adam(1e-3);
+  const initialLoss = step(p, opt, batches[0]); // the loss before the update
+  const lossAfterStep = tf.tidy(() => loss(p, tf.tensor2d(batches[1].x, [B, 784]), tf.tensor2d(batches[1].eps, [B, Z])).dataSync()[0]);
+  opt.dispose();
   tf.dispose(Object.values(p));
-  return { batches, init, initialLoss };
+  return { batches, init, initialLoss, lossAfterStep };
 }
 
 /** Stock tfjs-backend-wasm: reported as skipped with the reason (it cannot train a convolution). */
@@ -305,7 +325,7 @@ export const workloads: Workload[] = [
     notes: [
       `FLOPs per step: ${CONV_VAE_STEP_FLOPS} (3 × forward: each conv, transposed conv and dense layer has two backward products).`,
       "latentlab kernels: the conv routes of src/kernels/conv2d.ts (XNNPACK convolutions for ∂x and ∂W, sub-pixel phases for strided ∂x), SIMD Adam.",
-      "PyTorch rows: bench/peers/conv_vae_step_torch.py, the same network from the same initial weights on the same batches and ε (its initial loss must equal ours to 1e-4 relative); 1 and 2 intra-op threads.",
+      "PyTorch rows: bench/peers/conv_vae_step_torch.py, the same network from the same initial weights on the same batches and ε (its loss at the initial weights and after one Adam step must equal ours to 1e-5 relative); 1 and 2 intra-op threads.",
     ],
   },
 ];
