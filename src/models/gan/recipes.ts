@@ -44,7 +44,7 @@ export const GAN_RECIPES: Record<string, GanRecipe> = {
     config: { architecture: "mlp", dataDim: 784, latentDim: 32, generatorHidden: [128, 256], discriminatorHidden: [256, 128], output: "sigmoid", batchNorm: true },
     training: { generatorLoss: "non-saturating", beta1: 0.5, discriminatorLrScale: 0.5 },
     seed: 0,
-    epochs: 8,
+    epochs: 30,
     batchSize: 64,
     learningRate: 2e-4,
   },

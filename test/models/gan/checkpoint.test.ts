@@ -63,9 +63,9 @@ describe("the shipped MNIST GAN", () => {
       `pixel variance ${s.pixelVariance.toFixed(4)} (real ${real.pixelVariance.toFixed(4)}), pairwise distance ${s.pairwiseDistance.toFixed(2)} (real ${real.pairwiseDistance.toFixed(2)})`);
     expect(s.classesSeen).toBeGreaterThanOrEqual(8);
     expect(s.classEntropy).toBeGreaterThan(1.8);
-    expect(s.pixelVariance).toBeGreaterThan(0.3 * real.pixelVariance);
+    expect(s.pixelVariance).toBeGreaterThan(0.5 * real.pixelVariance);
     expect(s.pairwiseDistance).toBeGreaterThan(0.6 * real.pairwiseDistance);
-    expect(s.frechet!).toBeLessThan(200);
+    expect(s.frechet!).toBeLessThan(100);
     gan.dispose();
   });
 
