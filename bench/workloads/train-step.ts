@@ -73,7 +73,7 @@ async function convVaePeerData(): Promise<ConvVaePeerData> {
     const opt = tf.train.adam(1e-3);
     const { value, grads } = tf.variableGrads(lossOf(batches[0]), [...model.params.values()]);
     const initialLoss = value.dataSync()[0];
-    opt.applyGradients(grads as unknown as Parameters<tf.Optimizer["applyGradients"]>[0]);
+    opt.applyGradients(grads as unknown as Record<string, tf.Variable>);
     tf.dispose([value, ...Object.values(grads)]);
     opt.dispose();
     const lossAfterStep = tf.tidy(() => lossOf(batches[1])().dataSync()[0]);
