@@ -196,14 +196,14 @@ async function runWorkload(w: Workload, repsOverride: number | null, only: strin
       backend: "",
       status: ok.length === items.length ? "ok" : "failed",
       reason: ok.length === items.length ? undefined : `${items.length - ok.length} of ${items.length} did not finish`,
-      repetitions: Math.min(...ok.map((r) => r.repetitions)),
-      medianMs: ok.reduce((s, r) => s + r.medianMs!, 0),
+      repetitions: ok.length ? Math.min(...ok.map((r) => r.repetitions)) : 0,
+      medianMs: ok.length ? ok.reduce((s, r) => s + r.medianMs!, 0) : undefined,
       peakRssMB: Math.max(0, ...ok.map((r) => r.peakRssMB ?? 0)) || undefined,
       metrics: { items: ok.length },
     });
   }
   const ref = all.find((r) => r.implementation === w.reference && r.medianMs !== undefined);
-  for (const row of all) if (ref && row.medianMs !== undefined) row.ratioToReference = row.medianMs / ref.medianMs!;
+  for (const row of all) if (ref && ref.medianMs! > 0 && row.medianMs !== undefined) row.ratioToReference = row.medianMs / ref.medianMs!;
   return { rows: all, rooflines, notes: w.notes ?? [], loadAverageBefore };
 }
 
