@@ -8,7 +8,7 @@
  * Two architectures:
  *   "mlp"    G: d → hidden… (ReLU) → D_data (sigmoid for images in [0, 1], linear for points);
  *            D: D_data·pack → hidden… (LeakyReLU 0.2) → 1.
- *   "dcgan"  (28×28 only; Radford et al. 2016 without batch norm)
+ *   "dcgan"  (28×28 only; Radford et al. 2016, with the generator's batch norm optional: `batchNorm`)
  *            G: d → 7·7·c₁ (ReLU) → ConvT 4×4/2 → 14·14·c₂ (ReLU) → ConvT 4×4/2 → 28·28·1 (sigmoid);
  *            D: Conv 4×4/2 → 14·14·c₂ (LeakyReLU) → Conv 4×4/2 → 7·7·c₁ (LeakyReLU) → 1.
  *
