@@ -36,6 +36,7 @@ export const CHECKPOINT_NOTEBOOKS: Record<string, string> = {
   "pixelcnn-prior-class": "11-pixelcnn-prior",
   "mnist-classifier": "11-pixelcnn-prior",
   "gan-mnist-mlp": "12-gans",
+  "gan-mnist-bn": "12-gans",
 };
 
 function refuseOutsideCopy(root: string): void {
@@ -114,8 +115,9 @@ async function retrain(name: string): Promise<{ trainSeconds?: number; scores?: 
     const r = await loadOrTrainMnistClassifier({ force: true, showProgress: false });
     return prov(r.provenance);
   }
-  if (name === "gan-mnist-mlp") {
-    const gan = require("../../src/models/gan") as typeof import("../../src/models/gan");
+  const gan = require("../../src/models/gan") as typeof import("../../src/models/gan");
+  if (name in gan.GAN_RECIPES) {
+    // notebook 12: the recipe as the notebook calls it
     const r = await gan.loadOrTrainGan(gan.GAN_RECIPES[name], { force: true, showProgress: false });
     return prov(r.provenance);
   }
