@@ -76,7 +76,7 @@ function inferAssignment(dirs: string[]): string {
       if (hit) return hit;
     }
   }
-  throw new Error(`Cannot tell which assignment these submissions are for: no submitted notebook is named like one in homework/. Pass --assignment <name>.`);
+  throw new Error(`Cannot tell which assignment these submissions are for: no submitted notebook is named like one in homework/ or notebooks/. Pass --assignment <name>.`);
 }
 
 function csvCell(s: string | number): string {
@@ -184,7 +184,7 @@ export async function autograde(submissionsDir: string, opts: AutogradeOptions =
 const USAGE = `usage: npm run autograde -- <submissions-dir> [--assignment NAME] [--out DIR] [--jobs N]
                                [--timeout S] [--total-timeout S] [--smoke] [--unsafe-no-sandbox]
   <submissions-dir>   one folder per student (folder name = student id) holding the .ipynb
-  --assignment        instructor notebook: a path or a name in homework/ (default: from the file names)
+  --assignment        instructor notebook: a path or a name in homework/ or notebooks/ (default: from the file names)
   --out               output folder (default build/autograde/<assignment>)
   --jobs              submissions graded at once (default: number of cores)
   --timeout           per-cell time limit in seconds (default 60)
