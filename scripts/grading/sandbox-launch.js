@@ -15,15 +15,6 @@ if (!connectionFile || !root) {
 }
 process.env.LATENTLAB_KERNEL = "1";
 
-// V8's cached code for the large modules, recorded for this batch outside the sandbox
-// (scripts/grading/code-cache.js): the same compile work is not redone by every submission.
-const cacheDir = path.join(root, "lib", ".code-cache");
-try {
-  if (require("fs").existsSync(cacheDir)) require(path.join(root, "scripts", "grading", "code-cache.js")).install(cacheDir);
-} catch {
-  /* no cache: modules compile as usual */
-}
-
 // The same tslab patches as kernel/launch.js (Jupyter error messages, declarations kept after a
 // failed cell, clean interrupts); only without them the abort signal is wired here.
 let patched = false;

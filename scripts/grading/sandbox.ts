@@ -81,7 +81,6 @@ export function sandboxReadOnlyPaths(root = PROJECT_ROOT): string[] {
     path.join(root, "node_modules"),
     ...["tslab-speedup.js", "tslab-patches.js", "cell-guard.js"].map((f) => path.join(root, "kernel", f)).filter((f) => fs.existsSync(f)),
     path.join(root, "scripts", "grading", "sandbox-launch.js"),
-    path.join(root, "scripts", "grading", "code-cache.js"),
   ];
 }
 
@@ -105,29 +104,12 @@ export function snapshotLib(): { dir: string; warning?: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-grading-lib-"));
   fs.cpSync(lib, dir, { recursive: true, filter: (src) => !/\.build-(error|lock)$/.test(src) && !src.endsWith(".tsbuildinfo") });
   fs.chmodSync(dir, 0o755);
-  recordCodeCache(dir);
   return { dir, warning: built.ok ? undefined : `lib/ could not be rebuilt from src/ (${built.message.split("\n")[0].slice(0, 200)}); grading with the last compiled library in lib/` };
 }
 
-/** V8 flags of every grading kernel (the code cache is recorded with the same ones). */
+/** V8 flags of every grading kernel: a heap limit of half the sandbox's memory. */
 export function kernelNodeFlags(memoryBytes: number): string[] {
-  return [`--max-old-space-size=${Math.max(256, Math.floor(memoryBytes / 2 ** 20 / 2))}`, "--max-semi-space-size=32"];
-}
-
-/**
- * Record V8's code cache of the large modules into <snapshot>/.code-cache (see
- * scripts/grading/code-cache.js): project code only, no submission runs here. Best effort: a
- * failure only means the kernels compile those modules themselves.
- */
-function recordCodeCache(libSnapshot: string): void {
-  const dir = path.join(libSnapshot, ".code-cache");
-  const r = spawnSync(process.execPath, [...kernelNodeFlags(DEFAULT_MEMORY), path.join(PROJECT_ROOT, "scripts", "grading", "code-cache.js"), dir, PROJECT_ROOT, libSnapshot], {
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, NODE_PATH: path.join(PROJECT_ROOT, "node_modules") },
-  });
-  if (r.status !== 0) fs.rmSync(dir, { recursive: true, force: true });
-  else fs.chmodSync(dir, 0o755);
+  return [`--max-old-space-size=${Math.max(256, Math.floor(memoryBytes / 2 ** 20 / 2))}`];
 }
 
 export function removeLibSnapshot(dir: string): void {
