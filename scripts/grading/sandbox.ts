@@ -81,6 +81,9 @@ export function sandboxReadOnlyPaths(root = PROJECT_ROOT): string[] {
     path.join(root, "node_modules"),
     ...["tslab-speedup.js", "tslab-patches.js", "cell-guard.js"].map((f) => path.join(root, "kernel", f)).filter((f) => fs.existsSync(f)),
     path.join(root, "scripts", "grading", "sandbox-launch.js"),
+    // The lecture notebooks load the embedded MNIST (whose manifest is datasets/manifest.json)
+    // and shipped checkpoints (notebook 08 reads the VAE's weights): both read-only.
+    ...["datasets", "checkpoints"].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d)),
   ];
 }
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNotebook } from "../../kernel/notebook";
 import { makeRelease, solvedSubmission } from "../../scripts/grading/assign";
 import { autograde, BatchResult } from "../../scripts/grading/autograde";
+import { questions } from "../../scripts/grading/format";
 import { sandboxSupport } from "../../scripts/grading/sandbox";
 import { adversaries } from "./adversarial";
 
@@ -24,6 +25,7 @@ const HW1 = path.join(ROOT, "homework", "01-generative-models-of-text.ipynb");
 const EXAMPLE = path.join(ROOT, "homework", "00-example-markers.ipynb");
 const FULL = process.env.LATENTLAB_GRADING_FULL === "1";
 const support = sandboxSupport();
+const questionsOf = (nb: ReturnType<typeof readNotebook>) => questions(nb, "08").reduce((a, q) => a + q.points, 0);
 
 /**
  * Processes of the sandbox uids (62000–64999) or of the sandbox wrapper, still alive. A zombie
@@ -125,4 +127,26 @@ describe.skipIf(!support.ok)(`autograde in the sandbox${support.ok ? "" : ` (ski
     expect(release.score).toBe(0);
     expect(release.questions[0].message).toMatch(/not implemented: mean/);
   }, 600_000);
+
+  it("a lecture notebook that loads the embedded MNIST and a shipped checkpoint (08) scores full marks in the sandbox", async () => {
+    const file = path.join(ROOT, "notebooks", "08-em-and-kmeans.ipynb");
+    const nb = readNotebook(file);
+    const max = questionsOf(nb);
+    const dir = path.join(work, "lecture");
+    fs.mkdirSync(path.join(dir, "solved"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "solved", path.basename(file)), JSON.stringify(solvedSubmission(nb, path.basename(file, ".ipynb"))));
+    const r = await autograde(dir, {
+      assignment: file,
+      outDir: path.join(work, "lecture-out"),
+      jobs: 1,
+      cellTimeoutSeconds: 300,
+      totalTimeoutSeconds: 900,
+      env: { LATENTLAB_SMOKE: "1" },
+      log: () => {},
+    });
+    const solved = r.reports[0];
+    const failed = solved.questions.filter((q) => q.earned < q.points).map((q) => `${q.gradeId}: ${q.message}`);
+    expect(failed).toEqual([]);
+    expect([solved.score, solved.maxScore]).toEqual([max, max]);
+  }, 1_000_000);
 });
