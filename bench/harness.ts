@@ -203,7 +203,40 @@ export class PythonPeer {
     this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
     const ready = await this.next();
     if (!ready.ready) throw new Error(`peer ${this.script} did not start: ${JSON.stringify(ready)} ${this.stderr}`);
-    return ready;
+    const blas = PythonPeer.blasOf(this.proc.pid);
+    if (blas === "reference") {
+      await this.stop();
+      throw new Skip(
+        `${this.python} runs ${path.basename(this.script)} on Debian's reference BLAS (libblas3, about 6 GFLOPS here against 157 with OpenBLAS), ` +
+          "which is not a fair peer; install an optimized BLAS: apt-get install libopenblas0-pthread",
+      );
+    }
+    return { ...ready, blas };
+  }
+
+  /**
+   * Which BLAS a running peer has mapped: "reference" when Debian's libblas3 (its file lives in
+   * …/blas/) is among them, else the library's folder or file name (openblas-pthread, blis, mkl), or null when
+   * it maps none (yet) or /proc cannot be read.
+   */
+  static blasOf(pid: number | undefined): string | null {
+    if (pid === undefined) return null;
+    let maps: string;
+    try {
+      maps = fs.readFileSync(`/proc/${pid}/maps`, "utf8");
+    } catch {
+      return null;
+    }
+    let found: string | null = null;
+    for (const line of maps.split("\n")) {
+      const file = line.slice(line.indexOf("/"));
+      if (!line.includes("/") || !/lib(open)?blas|libblis|libmkl/.test(path.basename(file))) continue;
+      const dir = path.basename(path.dirname(file));
+      // The reference BLAS mapped at all is what some library calls (NumPy may map OpenBLAS beside it).
+      if (dir === "blas") return "reference";
+      found ??= /^(x86_64|aarch64|lib)/.test(dir) ? path.basename(file) : dir;
+    }
+    return found;
   }
 
   private async next(): Promise<Record<string, unknown>> {

@@ -22,6 +22,7 @@ Speaks one JSON line per request on stdin/stdout so that start-up and imports ar
 back (loss.item(), as fit reads it). Run with Debian's /usr/bin/python3 (python3-torch);
 --threads sets torch.set_num_threads.
 """
+import blas_threads  # noqa: F401  (first: pins OpenBLAS's threads to --threads before numpy/torch load it)
 import argparse, json, os, resource, sys, time
 import numpy as np
 import torch

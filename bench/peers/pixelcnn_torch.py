@@ -12,6 +12,7 @@ TypeScript workload wrote.
 
 Prints one JSON line. Run with Debian's /usr/bin/python3 (python3-torch).
 """
+import blas_threads  # noqa: F401  (first: pins OpenBLAS's threads to --threads before numpy/torch load it)
 import argparse, json, math, os, resource, time
 import numpy as np
 import torch

@@ -8,6 +8,7 @@ repetitions alternate with latentlab's: {"steps": N} -> {"ms", "loss", "peakRssM
 the wall time of N steps, each reading the loss back (loss.item(), as trainVae reads it).
 Run with Debian's /usr/bin/python3 (python3-torch); --threads sets torch.set_num_threads.
 """
+import blas_threads  # noqa: F401  (first: pins OpenBLAS's threads to --threads before numpy/torch load it)
 import argparse, json, os, resource, sys, time
 import numpy as np
 import torch

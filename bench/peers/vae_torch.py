@@ -6,6 +6,7 @@ Reads the data the TypeScript workload wrote (train grey images, fixed binarized
 split indices and seed) from --data, trains, and prints one JSON line with the test ELBO, the
 IWAE (k) log-likelihood and training images/s. Run with Debian's /usr/bin/python3 (python3-torch).
 """
+import blas_threads  # noqa: F401  (first: pins OpenBLAS's threads to --threads before numpy/torch load it)
 import argparse, json, math, os, resource, time
 import numpy as np
 import torch

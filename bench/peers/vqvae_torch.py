@@ -13,6 +13,7 @@ workload wrote to --data.
 Run with Debian's /usr/bin/python3 (python3-torch). Transposed convolutions use padding=1,
 output_padding=1 (the same output size as TensorFlow's "same"; the kernel alignment differs by one pixel).
 """
+import blas_threads  # noqa: F401  (first: pins OpenBLAS's threads to --threads before numpy/torch load it)
 import argparse, json, math, os, resource, time
 import numpy as np
 import torch
