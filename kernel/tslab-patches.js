@@ -30,6 +30,10 @@
 //    project when the notebook's folder has no latentlab of its own.
 // 7. `{ name }` works when `name` was declared in an earlier cell (tslab's converter misses
 //    the shorthand's value and the cell threw "ReferenceError: name is not defined").
+// 8. Faster start: the compiler loads Node's global types, not every package under
+//    node_modules/@types (the project's devDependencies bring react, chai, …), unless the
+//    options name their own `types`: 0.3–0.45 CPU-s less per kernel (bench `kernel`: first
+//    output 1.86 → 1.56 s; grading Homework 1: 7.98 → 6.85 CPU-s per submission).
 //
 // Off with LATENTLAB_TSLAB_PATCHES=0 (tslab exactly as shipped). Written against tslab
 // 1.0.22; if a patched function is missing (another tslab version), that patch is skipped
@@ -684,7 +688,10 @@ function patchResolution() {
   };
 }
 
-/** tslab's compiler options gain `paths` for latentlab, so the types resolve from any folder too. */
+/**
+ * tslab's compiler options gain `paths` for latentlab, so the types resolve from any folder too,
+ * and `types: ["node"]`, so that a kernel does not parse every @types package it can see.
+ */
 function patchTypescriptPaths(ts) {
   if (typeof ts.createWatchCompilerHost !== "function") return ts;
   const patched = { __esModule: true, default: ts.default || ts };
@@ -698,6 +705,13 @@ function patchTypescriptPaths(ts) {
       let opts = options;
       if (opts && typeof opts === "object" && !opts.paths) {
         opts = { ...opts, paths: { latentlab: [ROOT], "latentlab/*": [path.join(ROOT, "*")] } };
+      }
+      // Only Node's global types, not every package in node_modules/@types (react, chai, …: a
+      // devDependency's types that no notebook uses cost 0.3–0.45 CPU-s per kernel start). Types of
+      // imported packages still resolve through their imports.
+      const nodeTypes = path.join(ROOT, "node_modules", "@types");
+      if (opts && typeof opts === "object" && opts.types === undefined && fs.existsSync(path.join(nodeTypes, "node"))) {
+        opts = { ...opts, types: ["node"], typeRoots: [nodeTypes] };
       }
       return ts.createWatchCompilerHost(rootFiles, opts, ...rest);
     },
