@@ -139,6 +139,48 @@ export function canonicalSvg(svg: string): string {
   });
 }
 
+const POINT = /<path class="point" d="([^"]*)" style="([^"]*)" transform="(translate\([^"()]*\))"\/>/g;
+
+/**
+ * The same drawing with scatter markers written once: plotly writes every marker as a full
+ * `<path class="point" d style transform>` (about 180 bytes; a 7,680-point scatter is a 1.4 MB
+ * SVG), and every marker of a trace has the same shape and style. Each distinct (d, style) becomes
+ * one `<path id="pN">` in a `<defs>` after the opening tag, and each marker a
+ * `<use class="point" transform xlink:href="#pN">` (about 60 bytes), which SVG draws exactly as
+ * the path itself. Expects `canonicalSvg`'s attribute order; SVGs with fewer than `minPoints`
+ * markers are returned unchanged. `expandSvgPoints` is the exact inverse.
+ */
+export function compactSvgPoints(svg: string, minPoints = 64): string {
+  const count = svg.match(POINT)?.length ?? 0;
+  if (count < minPoints || /<use class="point"/.test(svg)) return svg;
+  const ids = new Map<string, string>();
+  const body = svg.replace(POINT, (_m, d: string, style: string, transform: string) => {
+    const key = `${d}\u0000${style}`;
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = `p${ids.size}`));
+    return `<use class="point" transform="${transform}" xlink:href="#${id}"/>`;
+  });
+  const defs = [...ids].map(([key, id]) => {
+    const [d, style] = key.split("\u0000");
+    return `<path d="${d}" id="${id}" style="${style}"/>`;
+  });
+  const open = body.indexOf(">", body.indexOf("<svg")) + 1;
+  return `${body.slice(0, open)}<defs class="points">${defs.join("")}</defs>${body.slice(open)}`;
+}
+
+/** The inverse of `compactSvgPoints`: every marker written out in full again. */
+export function expandSvgPoints(svg: string): string {
+  const m = /<defs class="points">(.*?)<\/defs>/.exec(svg);
+  if (!m) return svg;
+  const defs = new Map<string, { d: string; style: string }>();
+  for (const p of m[1].matchAll(/<path d="([^"]*)" id="([^"]*)" style="([^"]*)"\/>/g)) defs.set(p[2], { d: p[1], style: p[3] });
+  return svg.replace(m[0], "").replace(/<use class="point" transform="([^"]*)" xlink:href="#([^"]*)"\/>/g, (_u, transform: string, id: string) => {
+    const p = defs.get(id);
+    if (!p) throw new Error(`expandSvgPoints: no marker definition #${id}`);
+    return `<path class="point" d="${p.d}" style="${p.style}" transform="${transform}"/>`;
+  });
+}
+
 // Minimal interfaces of the playwright objects we use, so this file type-checks on its own.
 interface PwPage {
   setContent(html: string): Promise<void>;
@@ -211,7 +253,7 @@ export class FigureRenderer {
       const png = await w.Plotly.toImage(spec, { format: "png", width: size.width, height: size.height, scale: size.scale, imageDataOnly: true });
       return { svg, png };
     }, arg);
-    const svg = canonicalSvg(out.svg.startsWith("<svg") ? out.svg : decodeURIComponent(out.svg));
+    const svg = compactSvgPoints(canonicalSvg(out.svg.startsWith("<svg") ? out.svg : decodeURIComponent(out.svg)));
     return { svg, png: Buffer.from(out.png, "base64") };
   }
 
