@@ -11,9 +11,12 @@
  *   writes: same seed, same numbers).
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { runNotebook } from "../../kernel/run-notebooks";
+import { findChromium } from "../../scripts/figure-renderer";
+import { exportFigures } from "../../scripts/figures";
 import { validateNbformat } from "../kernel/helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -62,4 +65,34 @@ describe(`notebooks (${mode} mode)`, () => {
       for (const flag of printed) expect(flag, `${file} printed "smoke mode: ${flag}" in a ${mode} run`).toBe(!full);
     }, full ? 1_800_000 : 900_000);
   }
+
+  // Issue 16: what `npm start` leaves behind is small enough to commit, mail or serve. Run after
+  // every notebook of the full run, on its executed copies, exactly as `npm start` exports them.
+  it.runIf(full && findChromium().path)("the full run's figures as npm start exports them: figures/ under 30 MB; each executed notebook carries plotly.js once and every other figure output is under 1 MB", async () => {
+    const executed = notebooks.map((f) => path.join(FULL_OUT_DIR, f)).filter((f) => fs.existsSync(f));
+    expect(executed.length).toBe(notebooks.length);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "latentlab-figures-"));
+    try {
+      const r = await exportFigures({ notebooks: executed, outDir: out, htmlPlotly: "shared", embedInNotebooks: true, log: () => {} });
+      expect(r.problems).toEqual([]);
+      expect(r.browserMissing).toBeUndefined();
+      expect(r.entries.length).toBeGreaterThan(0);
+      const bytes = folderBytes(out);
+      expect(bytes, `figures/ would be ${(bytes / 1e6).toFixed(1)} MB`).toBeLessThan(30_000_000);
+      for (const file of executed) {
+        const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { outputs?: unknown[] }[] };
+        const outputs = nb.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o, null, 1));
+        expect(outputs.filter((o) => o.includes("plotly.js v")).length, `${path.basename(file)}: outputs carrying plotly.js`).toBeLessThanOrEqual(1);
+        for (const o of outputs.filter((x) => !x.includes("plotly.js v"))) expect(o.length, `${path.basename(file)}: an output of ${(o.length / 1e6).toFixed(2)} MB`).toBeLessThan(1_000_000);
+      }
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 900_000);
 });
+
+function folderBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? folderBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size;
+  return n;
+}
