@@ -336,14 +336,14 @@ export class Derivation {
     if (!r.ok) throw new CheckError(`✗ ${r.firstFailure!.message}`);
     if (opts.print ?? true) {
       const worst = Math.max(...r.steps.map((s) => s.worst));
-      console.log(`✓ ${this.title}: all ${this.steps.length - 1} steps hold on ${r.draws} random draws (worst relative error ${fmt(worst)})`);
+      console.log(`✓ ${this.title}: ${stepsHold(this.steps.length)} on ${r.draws} random draws (worst relative error ${fmt(worst)})`);
     }
     return r;
   }
 
   /** LaTeX of one step: the override, or mathjs `toTex()` of the expression. */
   stepTex(i: number): string {
-    return this.steps[i].tex ?? this.nodes[i].toTex({ parenthesis: "auto", implicit: "hide" });
+    return this.steps[i].tex ?? this.nodes[i].toTex({ parenthesis: "auto", implicit: "hide", handler: derivationTexHandler });
   }
 
   /**
@@ -369,11 +369,43 @@ export class Derivation {
     const head = `**${this.title}**${this.source ? ` — ${this.source}` : ""}`;
     const status = opts.report
       ? opts.report.ok
-        ? `\n\nAll ${this.steps.length - 1} steps checked on ${opts.report.draws} random parameter draws.`
+        ? `\n\n${capitalize(stepsHold(this.steps.length, "checked"))} on ${opts.report.draws} random parameter draws.`
         : `\n\nStep ${opts.report.firstFailure!.index} fails: ${opts.report.firstFailure!.message.split("\n")[0]}`
       : "";
     return `${head}\n\n$$\n${this.toLatex(opts)}\n$$${status}`;
   }
+}
+
+/**
+ * "steps 1–n hold" for a derivation of `count` steps: the steps are numbered from 0 (the
+ * starting expression) and steps 1…n are the relations checked, as in the failure messages.
+ */
+export function stepsHold(count: number, verb: "hold" | "checked" = "hold"): string {
+  const n = count - 1;
+  if (n === 1) return verb === "hold" ? "step 1 holds" : "step 1 checked";
+  return `steps 1–${n} ${verb}`;
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * mathjs `toTex` handler for derivation symbols. A parameter is never a unit (mathjs sets `m`,
+ * `s`, `m2` upright as metre, second, square metre), and a trailing number is a subscript:
+ * `m1` → `m_{1}`, `s2` → `s_{2}`, `sigma0` → `\sigma_{0}`. Other nodes keep mathjs's LaTeX.
+ */
+export function derivationTexHandler(node: MathNode): string | undefined {
+  if (node.type !== "SymbolNode") return undefined;
+  const name = (node as MathNode & { name: string }).name;
+  const indexed = /^([A-Za-z]+)(\d+)$/.exec(name);
+  if (indexed) return ` ${symbolTex(indexed[1])}_{${indexed[2]}}`;
+  const tex = symbolTex(name);
+  return tex.startsWith("\\") ? tex : ` ${tex}`;
+}
+
+/** mathjs's LaTeX of a bare symbol (greek letters as `\sigma`), without the unit's `\mathrm{}`. */
+function symbolTex(name: string): string {
+  const tex = derivationMath().parse(name).toTex().trim();
+  return /^\\mathrm\{[A-Za-z]+\}$/.test(tex) ? name : tex;
 }
 
 /** Build a derivation from its spec (the steps are parsed and validated at once). */
@@ -399,7 +431,7 @@ export function symbolicDerivative(
   const code = node.compile();
   return {
     expr: node.toString(),
-    tex: node.toTex({ parenthesis: "auto", implicit: "hide" }),
+    tex: node.toTex({ parenthesis: "auto", implicit: "hide", handler: derivationTexHandler }),
     evaluate: (scope) => toNumber(code.evaluate(new Map(Object.entries(scope))), `derivative of ${expr}`),
   };
 }

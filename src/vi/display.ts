@@ -2,7 +2,7 @@
 import { showLatex, showMarkdown } from "../plot";
 import type { Rng } from "../runtime/rng";
 import { CheckError } from "../runtime/check";
-import type { Derivation } from "./derivation";
+import { stepsHold, type Derivation } from "./derivation";
 
 /**
  * Check `d` on `draws` random parameter sets, display it with a ✓ per step, and throw a
@@ -16,5 +16,5 @@ export function showDerivation(d: Derivation, opts: { rng: Rng; draws?: number }
   showLatex(`$$${d.toLatex({ report })}$$`);
   if (!report.ok) throw new CheckError(`✗ ${report.firstFailure!.message}`);
   const worst = Math.max(...report.steps.map((s) => s.worst));
-  console.log(`✓ ${d.name}: ${d.steps.length - 1} steps hold on ${report.draws} random draws (worst relative error ${worst.toExponential(1)})`);
+  console.log(`✓ ${d.name}: ${stepsHold(d.steps.length)} on ${report.draws} random draws (worst relative error ${worst.toExponential(1)})`);
 }

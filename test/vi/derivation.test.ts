@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { derivation } from "../../src/vi/derivation";
+import { derivation, stepsHold, symbolicDerivative } from "../../src/vi/derivation";
 import { rng } from "../../src/runtime/rng";
 
 const square = () =>
@@ -83,6 +83,26 @@ describe("Derivation.check: the numeric checker", () => {
     expect(tex.match(/\\checkmark/g)?.length).toBe(2);
     expect(tex.match(/\\times/g)?.length).toBe(1);
     expect(tex).toContain("\\text{(x² + 1 ≥ 0)}");
+  });
+
+  it("sets a trailing number as a subscript and never a parameter upright as a unit", () => {
+    // mathjs alone gives " m1" for m1 and "\mathrm{m2}" for m2 (square metre), "\mathrm{s}" for s (second)
+    const d = derivation({
+      name: "kl",
+      params: { m1: [-2, 2], s1: [0.3, 2], m2: [-2, 2], s2: [0.3, 2] },
+      steps: [{ expr: "klnormal(m1, s1, m2, s2)" }, { expr: "EN(lognormal(z, m1, s1) - lognormal(z, m2, s2), z, m1, s1)" }],
+    });
+    expect(d.stepTex(0)).toBe("\\mathrm{KL}\\left(\\mathcal{N}( m_{1}, s_{1}^2)\\,\\|\\,\\mathcal{N}( m_{2}, s_{2}^2)\\right)");
+    expect(d.stepTex(1)).not.toContain("mathrm{m2}");
+    const g = derivation({ name: "g", params: { m: [0, 1], s: [1, 2], sigma0: [1, 2] }, steps: [{ expr: "m + s * sigma0" }, { expr: "s * sigma0 + m" }] });
+    expect(g.stepTex(0)).toBe(" m+ s\\cdot \\sigma_{0}");
+    expect(symbolicDerivative("m2 * y^2", "y").tex).toContain("m_{2}");
+  });
+
+  it("counts the checked relations as steps 1–n, the numbering of its failure messages", () => {
+    expect(stepsHold(square().steps.length)).toBe("steps 1–3 hold");
+    expect(stepsHold(2)).toBe("step 1 holds");
+    expect(stepsHold(5, "checked")).toBe("steps 1–4 checked");
   });
 });
 
