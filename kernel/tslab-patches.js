@@ -33,7 +33,8 @@
 // 8. Faster start: the compiler loads Node's global types, not every package under
 //    node_modules/@types (the project's devDependencies bring react, chai, …), unless the
 //    options name their own `types`: 0.3–0.45 CPU-s less per kernel (bench `kernel`: first
-//    output 1.86 → 1.56 s; grading Homework 1: 7.98 → 6.85 CPU-s per submission).
+//    output 1.86 → 1.56 s; grading Homework 1: 7.98 → 6.85–7.72 CPU-s per submission,
+//    two runs).
 //
 // Off with LATENTLAB_TSLAB_PATCHES=0 (tslab exactly as shipped). Written against tslab
 // 1.0.22; if a patched function is missing (another tslab version), that patch is skipped
