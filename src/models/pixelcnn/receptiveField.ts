@@ -30,3 +30,46 @@ export function inputGradients(model: PixelCnn, x: Float32Array, row: number, co
     return tf.sum(tf.abs(g), [0, 3]).dataSync() as Float32Array;
   });
 }
+
+/**
+ * The dependence matrix of the whole image: row i (an output pixel, raster order) holds
+ * `inputGradients` of that output for every input pixel j, summed over `inputs`. Several inputs
+ * keep a dependence that vanishes at one input by chance (a ReLU off there) from reading as none.
+ */
+export function dependenceMatrix(model: PixelCnn, inputs: Float32Array[], label?: number): Float32Array[] {
+  const { height: H, width: W } = model.config;
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new Error("dependenceMatrix: pass at least one input (an array of Float32Array images).");
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < H * W; i++) {
+    const row = new Float32Array(H * W);
+    for (const x of inputs) {
+      const g = inputGradients(model, x, Math.floor(i / W), i % W, label);
+      for (let j = 0; j < row.length; j++) row[j] += g[j];
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * The blind spot over the whole image: every pair (output pixel, earlier input pixel) whose
+ * dependence is exactly zero, with positions as [row, col], and how many earlier pairs there
+ * are in all (H·W·(H·W − 1)/2). For a gated PixelCNN whose reach covers the image it is empty.
+ */
+export function blindSpotPairs(
+  model: PixelCnn,
+  inputs: Float32Array[],
+  label?: number,
+): { earlierPairs: number; unseen: { output: [number, number]; input: [number, number] }[] } {
+  const W = model.config.width;
+  const J = dependenceMatrix(model, inputs, label);
+  const unseen: { output: [number, number]; input: [number, number] }[] = [];
+  let earlierPairs = 0;
+  for (let i = 0; i < J.length; i++) {
+    for (let j = 0; j < i; j++) {
+      earlierPairs++;
+      if (J[i][j] === 0) unseen.push({ output: [Math.floor(i / W), i % W], input: [Math.floor(j / W), j % W] });
+    }
+  }
+  return { earlierPairs, unseen };
+}

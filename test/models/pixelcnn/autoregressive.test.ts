@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../../src/runtime/backend";
 import { Rng } from "../../../src/runtime/rng";
 import { PixelCnn, PixelCnnConfig } from "../../../src/models/pixelcnn/network";
-import { inputGradients } from "../../../src/models/pixelcnn/receptiveField";
+import { blindSpotPairs, dependenceMatrix, inputGradients } from "../../../src/models/pixelcnn/receptiveField";
 
 beforeAll(async () => {
   await initBackend();
@@ -15,9 +15,7 @@ function jacobian(model: PixelCnn, labels?: number): number[][] {
   const D = H * W;
   const r = new Rng(7);
   const x = new Float32Array(D * model.inputChannels).map(() => 0.2 + 0.6 * r.uniform());
-  const J: number[][] = [];
-  for (let i = 0; i < D; i++) J.push(Array.from(inputGradients(model, x, Math.floor(i / W), i % W, labels)));
-  return J;
+  return dependenceMatrix(model, [x], labels).map((row) => Array.from(row));
 }
 
 const small = (c: Partial<PixelCnnConfig>) => new PixelCnn({ height: 5, width: 5, channels: 8, blocks: 3, firstKernel: 3, blockKernel: 3, ...c }, new Rng(3));
@@ -70,6 +68,15 @@ describe("autoregressive property of the whole stacked network (exhaustive on 5Ã
       }
     }
     expect(blind).toBeGreaterThan(0);
+    // blindSpotPairs (what notebook 11 counts) finds exactly these pairs, over two inputs; none for the gated net.
+    const r = new Rng(8);
+    const inputs = [0, 1].map(() => new Float32Array(25).map(() => 0.2 + 0.6 * r.uniform()));
+    const bp = blindSpotPairs(plain, inputs);
+    expect(bp.earlierPairs).toBe((25 * 24) / 2);
+    expect(bp.unseen.length).toBe(blind);
+    for (const { output, input } of bp.unseen) expect(input[1] - output[1]).toBeGreaterThan(output[0] - input[0]);
+    expect(blindSpotPairs(gated, inputs).unseen).toEqual([]);
+    expect(() => blindSpotPairs(plain, [])).toThrow(/at least one input/);
     plain.dispose();
     gated.dispose();
   });
