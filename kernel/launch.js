@@ -18,6 +18,9 @@ if (!connectionFile) {
   process.exit(2);
 }
 
+// TypeScript's compiler and TensorFlow.js from V8's code cache when it is there (kernel/code-cache.js).
+require("./code-cache").install();
+
 const build = ensureFresh();
 if (!build.ok) {
   // Start anyway: the notebook's `import … from "latentlab"` then fails with the compiler's

@@ -35,6 +35,9 @@
 //    options name their own `types`: 0.3–0.45 CPU-s less per kernel (bench `kernel`: first
 //    output 1.86 → 1.56 s; grading Homework 1: 7.98 → 6.85–7.72 CPU-s per submission,
 //    two runs).
+// 9. Faster headless start: with LATENTLAB_HEADLESS=1 (the runner, `npm test`, validate and the
+//    grader, where no one asks for tooltips) the compiler reads declaration files without their
+//    comments (kernel/dts-strip.js): same declarations, 60% fewer characters to parse.
 //
 // Off with LATENTLAB_TSLAB_PATCHES=0 (tslab exactly as shipped). Written against tslab
 // 1.0.22; if a patched function is missing (another tslab version), that patch is skipped
@@ -695,6 +698,7 @@ function patchResolution() {
  */
 function patchTypescriptPaths(ts) {
   if (typeof ts.createWatchCompilerHost !== "function") return ts;
+  if (process.env.LATENTLAB_HEADLESS === "1") stripDeclarationComments(ts);
   const patched = { __esModule: true, default: ts.default || ts };
   for (const key of Object.keys(ts)) {
     if (key === "createWatchCompilerHost" || key === "default" || key === "__esModule") continue;
@@ -718,6 +722,29 @@ function patchTypescriptPaths(ts) {
     },
   });
   return patched;
+}
+
+/**
+ * Patch 9: declaration files are read without their comments (headless kernels only; see
+ * kernel/dts-strip.js). tslab reads every file through ts.sys.readFile.
+ */
+function stripDeclarationComments(ts) {
+  const sys = ts.sys;
+  if (!sys || typeof sys.readFile !== "function" || sys.readFile.latentlabStripped) return;
+  let stripComments;
+  try {
+    ({ stripComments } = require("./dts-strip.js"));
+  } catch (e) {
+    note(`declaration comments kept: ${e && e.message}`);
+    return;
+  }
+  const read = sys.readFile;
+  const readStripped = function (file, encoding) {
+    const text = read.call(this, file, encoding);
+    return typeof text === "string" && /\.d\.ts$/.test(file) ? stripComments(text) : text;
+  };
+  readStripped.latentlabStripped = true;
+  sys.readFile = readStripped;
 }
 
 /** Install every patch (idempotent). `tslabDir`: tslab's package folder. */
@@ -757,4 +784,4 @@ function install({ tslabDir = path.dirname(require.resolve("tslab/package.json",
   return true;
 }
 
-module.exports = { install, SendQueue, errorContent, diagnosticsContent, sourceLineOf, keptDeclarations, expandShorthands, tokens, INTERRUPT_GRACE_MS, MODULE_HINT };
+module.exports = { install, stripDeclarationComments, SendQueue, errorContent, diagnosticsContent, sourceLineOf, keptDeclarations, expandShorthands, tokens, INTERRUPT_GRACE_MS, MODULE_HINT };

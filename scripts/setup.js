@@ -82,6 +82,9 @@ if (!b.ok) {
   log("src/ does not compile (errors above).");
   process.exit(1);
 }
+// V8's code cache for the kernel's big modules (kernel/code-cache.js): once, a few CPU-seconds.
+const warmed = require(path.join(ROOT, "kernel", "code-cache.js")).warmIfNeeded([]);
+if (warmed !== "present") log(`kernel code cache: ${warmed}`);
 const installer = path.join(ROOT, "kernel", "install.js");
 if (fs.existsSync(installer)) {
   const r = spawnSync(process.execPath, [installer], { stdio: "inherit", cwd: ROOT });

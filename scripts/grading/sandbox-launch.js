@@ -14,6 +14,12 @@ if (!connectionFile || !root) {
   process.exit(2);
 }
 process.env.LATENTLAB_KERNEL = "1";
+try {
+  // Big modules from V8's code cache, warmed by the grader for the sandbox's node flags.
+  require(path.join(root, "kernel", "code-cache.js")).install();
+} catch {
+  /* an older checkout: compile from source */
+}
 
 // The same tslab patches as kernel/launch.js (Jupyter error messages, declarations kept after a
 // failed cell, clean interrupts); only without them the abort signal is wired here.

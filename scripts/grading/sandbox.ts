@@ -79,7 +79,7 @@ export function sandboxReadOnlyPaths(root = PROJECT_ROOT): string[] {
   return [
     path.join(root, "package.json"),
     path.join(root, "node_modules"),
-    ...["tslab-speedup.js", "tslab-patches.js", "cell-guard.js"].map((f) => path.join(root, "kernel", f)).filter((f) => fs.existsSync(f)),
+    ...["tslab-speedup.js", "tslab-patches.js", "cell-guard.js", "dts-strip.js", "code-cache.js"].map((f) => path.join(root, "kernel", f)).filter((f) => fs.existsSync(f)),
     path.join(root, "scripts", "grading", "sandbox-launch.js"),
     // The lecture notebooks load the embedded MNIST (whose manifest is datasets/manifest.json)
     // and shipped checkpoints (notebook 08 reads the VAE's weights): both read-only.
@@ -113,6 +113,16 @@ export function snapshotLib(): { dir: string; warning?: string } {
 /** V8 flags of every grading kernel: a heap limit of half the sandbox's memory. */
 export function kernelNodeFlags(memoryBytes: number): string[] {
   return [`--max-old-space-size=${Math.max(256, Math.floor(memoryBytes / 2 ** 20 / 2))}`];
+}
+
+/**
+ * V8's code cache for the grading kernels' node flags (kernel/code-cache.js), written outside the
+ * sandbox (kernels read it read-only) when it is missing. Returns what happened, for the log.
+ */
+export function warmKernelCodeCache(limits: SandboxLimits = {}): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { warmIfNeeded } = require(path.join(PROJECT_ROOT, "kernel", "code-cache.js")) as { warmIfNeeded: (flags: string[]) => string };
+  return warmIfNeeded(kernelNodeFlags(limits.memoryBytes ?? DEFAULT_MEMORY));
 }
 
 export function removeLibSnapshot(dir: string): void {

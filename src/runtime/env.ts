@@ -14,6 +14,7 @@
  * | LATENTLAB_DATA_DIR=dir | download cache (default datasets/cache) |
  * | LATENTLAB_CHROMIUM=path | the browser used for SVG/PNG figure export |
  * | LATENTLAB_TSLAB_SPEEDUP=0 | turn off the kernel's per-cell compile speed-up |
+ * | LATENTLAB_CODE_CACHE=0 | kernels compile their big modules without V8's code cache |
  * | LATENTLAB_HEADLESS=1 | set by the headless runner: progress bars print sparse plain lines |
  * | LATENTLAB_NOTEBOOK=name | set by the headless runner: the notebook being executed (figure metadata) |
  *
@@ -151,6 +152,7 @@ export const KNOWN_ENV = [
   "LATENTLAB_HEADLESS",
   "LATENTLAB_NOTEBOOK",
   "LATENTLAB_TSLAB_PATCHES",
+  "LATENTLAB_CODE_CACHE",
   // set by latentlab's own processes, scripts and tests
   "LATENTLAB_KERNEL",
   "LATENTLAB_KERNEL_ID",
@@ -163,6 +165,8 @@ export const KNOWN_ENV = [
   "LATENTLAB_GRADING_FULL",
   "LATENTLAB_FAULT_SOAK",
   "LATENTLAB_TEST_TAG",
+  "LATENTLAB_CODE_CACHE_DIR",
+  "LATENTLAB_EXERCISES",
 ] as const;
 
 const PARSERS: Record<string, (env: Env) => unknown> = {
@@ -174,6 +178,7 @@ const PARSERS: Record<string, (env: Env) => unknown> = {
   LATENTLAB_RETRAIN: envRetrain,
   LATENTLAB_TSLAB_SPEEDUP: envTslabSpeedup,
   LATENTLAB_TSLAB_PATCHES: (e) => envFlag("LATENTLAB_TSLAB_PATCHES", true, e),
+  LATENTLAB_CODE_CACHE: (e) => envFlag("LATENTLAB_CODE_CACHE", true, e),
   LATENTLAB_DATA_DIR: envDataDir,
   LATENTLAB_CHROMIUM: envChromium,
 };
