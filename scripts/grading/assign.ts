@@ -30,6 +30,7 @@ import {
   stripSolutions,
   topLevelNames,
   wrapReleasedTest,
+  gradingLimits,
 } from "./format";
 
 export const HOMEWORK_DIR = path.join(PROJECT_ROOT, "homework");
@@ -140,7 +141,8 @@ export function makeRelease(nb: Notebook, name: string): Notebook {
   });
   const meta: Record<string, unknown> = {};
   for (const k of ["kernelspec", "language_info"]) if (nb.metadata[k] !== undefined) meta[k] = nb.metadata[k];
-  meta.latentlab = { assignment: name };
+  const limits = gradingLimits(nb, name);
+  meta.latentlab = limits.cellTimeoutSeconds ? { assignment: name, grading: limits } : { assignment: name };
   return { nbformat: 4, nbformat_minor: 5, metadata: meta, cells };
 }
 

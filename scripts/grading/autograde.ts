@@ -18,8 +18,9 @@ import { isMainScript } from "../../kernel/cli";
 import { Notebook, readNotebook } from "../../kernel/notebook";
 import { assignmentName, isAssignment, resolveAssignments } from "./assign";
 import { feedbackHtml } from "./feedback";
+import { gradingLimits } from "./format";
 import { emptyReport, GradeOptions, gradeSubmission, readSubmission, SubmissionReport } from "./grade";
-import { removeLibSnapshot, SandboxLimits, sandboxSupport, snapshotLib } from "./sandbox";
+import { removeLibSnapshot, SandboxLimits, sandboxSupport, snapshotLib, warmKernelCodeCache } from "./sandbox";
 
 export interface AutogradeOptions {
   /** The instructor notebook (path or name in homework/ / notebooks/). Default: inferred from the submissions. */
@@ -128,7 +129,14 @@ export async function autograde(submissionsDir: string, opts: AutogradeOptions =
   }
   const snap = sandbox ? snapshotLib() : null;
   if (snap?.warning) log(`warning: ${snap.warning}`);
+  if (sandbox) {
+    const warmed = warmKernelCodeCache(opts.limits);
+    if (warmed !== "present") log(`kernel code cache: ${warmed}`);
+  }
   const jobs = Math.max(1, Math.min(opts.jobs ?? os.cpus().length, students.length || 1));
+  const declared = gradingLimits(source, assignment).cellTimeoutSeconds;
+  const cellTimeoutSeconds = opts.cellTimeoutSeconds ?? declared;
+  if (opts.cellTimeoutSeconds === undefined && declared) log(`${assignment}: cells may run ${declared} s each (the notebook's metadata.latentlab.grading)`);
   log(`${assignment}: ${students.length} submissions, ${jobs} at a time${sandbox ? ", sandboxed" : ", NOT sandboxed"}`);
 
   const reports: SubmissionReport[] = new Array(students.length);
@@ -145,7 +153,7 @@ export async function autograde(submissionsDir: string, opts: AutogradeOptions =
         slot: i,
         libDir: snap?.dir,
         limits: opts.limits,
-        cellTimeoutSeconds: opts.cellTimeoutSeconds,
+        cellTimeoutSeconds,
         totalTimeoutSeconds: opts.totalTimeoutSeconds,
         maxOutputBytes: opts.maxOutputBytes,
         env: opts.env,
@@ -187,7 +195,8 @@ const USAGE = `usage: npm run autograde -- <submissions-dir> [--assignment NAME]
   --assignment        instructor notebook: a path or a name in homework/ or notebooks/ (default: from the file names)
   --out               output folder (default build/autograde/<assignment>)
   --jobs              submissions graded at once (default: number of cores)
-  --timeout           per-cell time limit in seconds (default 60)
+  --timeout           per-cell time limit in seconds (default: the notebook's
+                      metadata.latentlab.grading.cellTimeoutSeconds, else 60)
   --total-timeout     per-submission time limit in seconds (default 600)
   --smoke             LATENTLAB_SMOKE=1 in the kernels
   --unsafe-no-sandbox run without bubblewrap (only for code you trust)`;

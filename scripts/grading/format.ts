@@ -280,6 +280,21 @@ export function questions(nb: Notebook, where: string): Question[] {
   return qs;
 }
 
+/**
+ * The time a notebook says its cells need when graded: `metadata.latentlab.grading.cellTimeoutSeconds`
+ * (a lecture notebook whose cell samples a thousand images runs longer than homework's 60 s). It
+ * is the default of `autograde --timeout` and of `validate`, and `assign` carries it into the release.
+ */
+export function gradingLimits(nb: Notebook, where: string): { cellTimeoutSeconds?: number } {
+  const g = (nb.metadata?.latentlab as { grading?: unknown } | undefined)?.grading;
+  if (g === undefined) return {};
+  const t = (g as { cellTimeoutSeconds?: unknown } | null)?.cellTimeoutSeconds;
+  if (typeof g !== "object" || g === null || Object.keys(g).some((k) => k !== "cellTimeoutSeconds") || !(typeof t === "number" && Number.isFinite(t) && t > 0 && t <= 3600)) {
+    throw new MarkerError(`${where}: metadata.latentlab.grading must be { "cellTimeoutSeconds": <seconds, 1–3600> }, got ${JSON.stringify(g)}.`);
+  }
+  return { cellTimeoutSeconds: t };
+}
+
 /** Deterministic, content-free cell id for a release (the instructor's ids may say anything). */
 export function releaseCellId(assignment: string, index: number): string {
   return createHash("sha256").update(`${assignment}\u0000${index}`).digest("hex").slice(0, 12);

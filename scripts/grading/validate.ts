@@ -10,7 +10,7 @@
 import * as path from "path";
 import { isMainScript } from "../../kernel/cli";
 import { gradeSubmission, readSubmission, SubmissionReport, submissionProblem } from "./grade";
-import { questions } from "./format";
+import { gradingLimits, questions } from "./format";
 
 export async function validateNotebook(file: string, opts: { cellTimeoutSeconds?: number; env?: Record<string, string> } = {}): Promise<SubmissionReport> {
   const read = readSubmission(file);
@@ -26,7 +26,7 @@ export async function validateNotebook(file: string, opts: { cellTimeoutSeconds?
     sandbox: false,
     hidden: false,
     referenceFromSubmission: true,
-    cellTimeoutSeconds: opts.cellTimeoutSeconds ?? 120,
+    cellTimeoutSeconds: opts.cellTimeoutSeconds ?? gradingLimits(read.nb, name).cellTimeoutSeconds ?? 120,
     totalTimeoutSeconds: 1800,
     env: opts.env,
   });

@@ -11,7 +11,7 @@ import { Cell, joinSource, Notebook, readNotebook, splitLines } from "../../kern
 import { assignNotebook, leaks, makeRelease, solvedSubmission } from "../../scripts/grading/assign";
 import { gradesCsv, safeId } from "../../scripts/grading/autograde";
 import { feedbackHtml } from "../../scripts/grading/feedback";
-import { computeChecksum, MarkerError, questions, stripHiddenTests, stripSolutions } from "../../scripts/grading/format";
+import { computeChecksum, gradingLimits, MarkerError, questions, stripHiddenTests, stripSolutions } from "../../scripts/grading/format";
 import { buildPlan, emptyReport, submissionProblem, takeVerdict, wrapTest } from "../../scripts/grading/grade";
 
 const HW1 = path.join(__dirname, "..", "..", "homework", "01-generative-models-of-text.ipynb");
@@ -48,6 +48,26 @@ describe("nbgrader metadata and markers", () => {
     expect(() => questions(nb([cell("a", { grade_id: "t", grade: true, locked: true })]), "hw")).toThrow(/needs "points"/);
     expect(() => makeRelease(nb([cell("x = 1; // SOLUTION")]), "hw")).toThrow(/not a solution cell/);
     expect(() => makeRelease(nb([cell("// BEGIN HIDDEN TESTS\n// END HIDDEN TESTS", { grade_id: "s", solution: true })]), "hw")).toThrow(/not a test cell/);
+  });
+});
+
+describe("a notebook's own grading time limit", () => {
+  const nb = (metadata: Record<string, unknown>): Notebook => ({ nbformat: 4, nbformat_minor: 5, metadata, cells: [cell("x = 1; // SOLUTION", { grade_id: "s", solution: true })] });
+
+  it("reads metadata.latentlab.grading.cellTimeoutSeconds, rejects anything else, and carries it into the release", () => {
+    expect(gradingLimits(nb({}), "hw")).toEqual({});
+    expect(gradingLimits(nb({ latentlab: { grading: { cellTimeoutSeconds: 300 } } }), "hw")).toEqual({ cellTimeoutSeconds: 300 });
+    for (const bad of [{ cellTimeoutSeconds: 0 }, { cellTimeoutSeconds: "300" }, { cellTimeoutSeconds: 1e9 }, { timeout: 300 }, null, 300]) {
+      expect(() => gradingLimits(nb({ latentlab: { grading: bad } }), "hw"), JSON.stringify(bad)).toThrow(/hw: metadata.latentlab.grading must be/);
+    }
+    const release = makeRelease(nb({ latentlab: { grading: { cellTimeoutSeconds: 300 }, secret: "x" } }), "hw");
+    expect(release.metadata.latentlab).toEqual({ assignment: "hw", grading: { cellTimeoutSeconds: 300 } });
+    expect(makeRelease(nb({}), "hw").metadata.latentlab).toEqual({ assignment: "hw" });
+  });
+
+  it("notebook 12 declares the time its closing table needs (sampling 1,000 PixelCNN images: about 130 s in full mode)", () => {
+    const n12 = readNotebook(path.join(__dirname, "..", "..", "notebooks", "12-gans.ipynb"));
+    expect(gradingLimits(n12, "12").cellTimeoutSeconds).toBeGreaterThanOrEqual(300);
   });
 });
 
