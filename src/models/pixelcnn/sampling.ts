@@ -222,8 +222,16 @@ export async function completePixelCnn(model: PixelCnn, images: PixelData, obser
 export function pixelConditionals(model: PixelCnn, data: PixelData, labels?: ArrayLike<number> | number): Float32Array {
   const n = checkPixelData(model, data, "pixelConditionals");
   const lab = checkPixelCnnLabels(model, labels, n, "pixelConditionals");
-  return tf.tidy(() => {
+  // The probabilities leave tidy as a tensor and are read after it: a typed array returned from
+  // tf.tidy is walked entry by entry in search of tensors (17–27 s for the 6.3 million numbers of
+  // 999 code maps, against under 1 s for the softmax itself).
+  const p = tf.tidy(() => {
     const l = model.logits(model.inputTensor(data, n), lab ? tf.tensor1d(lab, "int32") : undefined);
-    return (model.config.output === "bernoulli" ? tf.sigmoid(l) : tf.softmax(l, 3)).dataSync() as Float32Array;
+    return model.config.output === "bernoulli" ? tf.sigmoid(l) : tf.softmax(l, 3);
   });
+  try {
+    return p.dataSync() as Float32Array;
+  } finally {
+    p.dispose();
+  }
 }
