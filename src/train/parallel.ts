@@ -53,6 +53,23 @@ export interface ShardedGradients {
 
 interface VarInfo { shape: number[]; dtype: string; offset: number; length: number }
 
+/**
+ * Where a data-parallel step's time goes, summed over the steps since the workers started (or
+ * since `resetTimings()`), in milliseconds of wall time on the main thread: writing changed
+ * variables to shared memory, copying the workers' rows and posting, the main thread's own shard,
+ * waiting for the workers after it, and summing the shards' gradients. What `fit` does outside
+ * `gradients` (preparing the batch, the optimizer step, afterStep) is not included: it runs on the
+ * main thread alone, and the bench reports it as the step's time minus these.
+ */
+export interface DataParallelTimings {
+  steps: number;
+  weightsMs: number;
+  postMs: number;
+  mainShardMs: number;
+  waitMs: number;
+  sumMs: number;
+}
+
 interface WorkerReply {
   type: "ready" | "done" | "fail" | "error";
   id?: number;
@@ -284,6 +301,7 @@ export class DataParallel {
   private firstStep = true;
   private broken = false;
   private lastMainMs = 0;
+  private readonly sums: DataParallelTimings = { steps: 0, weightsMs: 0, postMs: 0, mainShardMs: 0, waitMs: 0, sumMs: 0 };
 
   private constructor(model: Trainable, replicas: Replica[], union: tf.Variable[], vars: VarInfo[], weights: SharedArrayBuffer, opts: DataParallelOptions) {
     this.model = model;
@@ -377,6 +395,16 @@ export class DataParallel {
     return new DataParallel(model, replicas, union, vars, weights, opts);
   }
 
+  /** Time per phase of the sharded steps so far (a copy; see DataParallelTimings). */
+  get timings(): DataParallelTimings {
+    return { ...this.sums };
+  }
+
+  /** Start the timings afresh (e.g. after warm-up steps). */
+  resetTimings(): void {
+    for (const k of Object.keys(this.sums) as (keyof DataParallelTimings)[]) this.sums[k] = 0;
+  }
+
   /** Whether the workers are still in use (false after a failure: one thread from then on). */
   get active(): boolean {
     return !this.broken;
@@ -399,6 +427,7 @@ export class DataParallel {
         return this.fallBack(`input "${k}" is ${t.dtype} (only float32 and int32 inputs are sent to workers)`, phaseIndex, inputs, ctx);
       }
     }
+    const tStart = performance.now();
     const sizes = shardSizes(n, this.threads);
     const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
     // 1. Variables that changed since they were last sent.
@@ -411,6 +440,7 @@ export class DataParallel {
       this.sent.set(i, id);
       dirty.push(i);
     });
+    const tWeights = performance.now();
     // 2. Each worker's rows, then its step.
     const id = nextId++;
     const ctxOut = { epoch: ctx.epoch, batch: ctx.batch, batchesPerEpoch: ctx.batchesPerEpoch, step: ctx.step };
@@ -455,6 +485,7 @@ export class DataParallel {
     this.lastMainMs = performance.now() - t0;
     // 4. The workers' answers.
     const replies = await Promise.all(pending);
+    const tWait = performance.now();
     this.firstStep = false;
     const failed = replies.find((m) => m !== null && m.type !== "done");
     if (failed) {
@@ -481,6 +512,13 @@ export class DataParallel {
       return out;
     });
     tf.dispose(Object.values(local.grads));
+    const t = this.sums;
+    t.steps++;
+    t.weightsMs += tWeights - tStart;
+    t.postMs += t0 - tWeights;
+    t.mainShardMs += this.lastMainMs;
+    t.waitMs += tWait - t0 - this.lastMainMs;
+    t.sumMs += performance.now() - tWait;
     let loss = local.loss;
     const terms: Record<string, number> = { ...local.terms };
     replies.forEach((m, j) => {
