@@ -13,6 +13,7 @@
  * conv VAE, VQ-VAE and PixelCNN the same network in PyTorch on 1 and 2 threads. Besides wall
  * time, each row reports the process CPU time per step (all threads): on this shared machine
  * CPU time is the steadier number, and 2-thread CPU / 1-thread CPU is the parallel overhead.
+ * A third latentlab row steps one thread on half of each batch: the ceiling of the 2-worker speed-up.
  * Stand-alone: `npx tsx bench/workloads/train-step.ts [mlp-vae|conv-vae|vqvae|pixelcnn]`.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -20,7 +21,7 @@ import { initBackend, useBackend } from "../../src/runtime/backend";
 import { Rng } from "../../src/runtime/rng";
 import { loadEmbeddedMnist } from "../../src/data/mnist";
 import { DataParallel } from "../../src/train/parallel";
-import type { StepContext, Trainable } from "../../src/train/loop";
+import { runAfterStep, type StepContext, type Trainable } from "../../src/train/loop";
 import { type Implementation, type Workload, Skip, median } from "../harness";
 import { createVae } from "../../src/models/vae";
 import { vaeLoss, vaeTerms } from "../../src/models/objective";
@@ -137,14 +138,20 @@ async function step(model: Trainable, opts: tf.Optimizer[], dp: DataParallel | n
       opts[p].applyGradients(grads as unknown as Parameters<tf.Optimizer["applyGradients"]>[0]);
       tf.dispose(Object.values(grads));
     }
-    if (model.afterStep) tf.tidy(() => model.afterStep!(inputs, ctx));
+    await runAfterStep(model, dp, inputs, ctx);
   } finally {
     tf.dispose(Object.values(inputs));
   }
   return first;
 }
 
-function implementation(spec: ModelSpec, threads: number): Implementation {
+/**
+ * `threads` = 1 or 2 at the spec's batch; `half`: one thread on the first half of every batch
+ * (B/2 rows, the main thread's shard), the ceiling of an even split: a 2-worker step computes at
+ * least one half-batch gradient and the whole optimizer step, i.e. at least this row's time.
+ */
+function implementation(spec: ModelSpec, threads: number, half = false): Implementation {
+  const B = half ? spec.batch / 2 : spec.batch;
   let model: Trainable | null = null;
   let dp: DataParallel | null = null;
   let opts: tf.Optimizer[] = [];
@@ -152,7 +159,7 @@ function implementation(spec: ModelSpec, threads: number): Implementation {
   const rng = new Rng(1);
   let i = 0;
   return {
-    name: threads === 1 ? `${spec.title}, 1 thread` : `${spec.title}, ${threads} threads (DataParallel)`,
+    name: half ? `${spec.title}, 1 thread, half batch (${B}): the 2-worker ceiling` : threads === 1 ? `${spec.title}, 1 thread` : `${spec.title}, ${threads} threads (DataParallel)`,
     backend: "tfjs wasm, latentlab kernels",
     rooflineBackend: "wasm",
     async setup() {
@@ -167,14 +174,14 @@ function implementation(spec: ModelSpec, threads: number): Implementation {
         dp = await DataParallel.create(model, threads, { onWarning: (m) => warnings.push(m) });
         if (!dp) throw new Skip(`DataParallel.create returned null: ${warnings.join(" ")}`);
       }
-      for (let k = 0; k < 2; k++) await step(model, opts, dp, batches[k], spec.batch, i++, rng);
+      for (let k = 0; k < 2; k++) await step(model, opts, dp, batches[k].subarray(0, B * 784), B, i++, rng);
     },
     async run() {
       let loss = 0;
       dp?.resetTimings();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      for (let k = 0; k < spec.steps; k++, i++) loss = await step(model!, opts, dp, batches[i % batches.length], spec.batch, i, rng);
+      for (let k = 0; k < spec.steps; k++, i++) loss = await step(model!, opts, dp, batches[i % batches.length].subarray(0, B * 784), B, i, rng);
       const ms = performance.now() - t0;
       const c = process.cpuUsage(c0);
       const cpuMs = (c.user + c.system) / 1000;
@@ -185,10 +192,12 @@ function implementation(spec: ModelSpec, threads: number): Implementation {
         // rest of the step, which runs on the main thread alone (batch, Adam, afterStep).
         const t = dp.timings;
         const per = (v: number) => +(v / t.steps).toFixed(2);
-        const sharded = t.weightsMs + t.postMs + t.mainShardMs + t.waitMs + t.sumMs;
+        const sharded = t.weightsMs + t.postMs + t.mainShardMs + t.waitMs + t.sumMs + t.rowsMs;
         Object.assign(metrics, { mainShardMs: per(t.mainShardMs), waitMs: per(t.waitMs), exchangeMs: per(t.weightsMs + t.postMs + t.sumMs), serialMs: +((ms - sharded) / spec.steps).toFixed(2) });
+        for (const k of ["workerInMs", "workerComputeMs", "workerOutMs"] as const) metrics[k] = per(t[k]);
+        if (t.rowsCalls) metrics.rowsMs = +(t.rowsMs / t.rowsCalls).toFixed(2);
       }
-      return { ms, units: spec.steps * spec.batch, metrics };
+      return { ms, units: spec.steps * B, metrics };
     },
     async teardown() {
       dp?.dispose();
@@ -205,13 +214,14 @@ export const workloads: Workload[] = MODELS.map((spec) => ({
   repetitions: 5,
   reference: `${spec.title}, 1 thread`,
   async implementations() {
-    return [implementation(spec, 1), implementation(spec, 2), ...(spec.peer ? [spec.peer(1), spec.peer(2)] : [])];
+    return [implementation(spec, 1), implementation(spec, 2), implementation(spec, 1, true), ...(spec.peer ? [spec.peer(1), spec.peer(2)] : [])];
   },
   notes: [
     `FLOPs per image: ${Math.round(spec.flopsPerImage)} (3 × the forward products with dense kernels; masked taps counted, as PyTorch computes them).`,
     "2 threads: the main thread computes half of each batch, a worker (own wasm backend, replica from model.replica()) the other half; gradients summed in a fixed order; one Adam step on the main thread.",
     "cpuMsPerStep: process CPU time (all threads) per step; 2-thread / 1-thread CPU time is the cost of parallelism.",
-    "2-thread rows, ms per step: mainShardMs = the main thread's half of the gradient; waitMs = waiting for the worker after it; exchangeMs = weights to shared memory, rows posted, shard gradients summed; serialMs = the rest of the step, on the main thread alone (batch, Adam, afterStep).",
+    `Half-batch row: one thread stepping on the first ${spec.batch / 2} rows of each batch (the main thread's shard). A 2-worker step computes at least one such gradient plus the whole Adam step, so 1-thread ms / half-batch ms is the ceiling of the 2-worker speed-up on this machine, in this run.`,
+    "2-thread rows, ms per step: mainShardMs = the main thread's half of the gradient; waitMs = waiting for the worker after it; exchangeMs = weights to shared memory, rows posted, shard gradients summed; workerComputeMs = the worker's half of the gradient; rowsMs = afterStepRows sharded over both threads (VQ-VAE: re-encoding the batch); serialMs = the rest of the step, on the main thread alone (batch, Adam, afterStep without its rows).",
     ...(spec.peer
       ? [
           spec.key === "conv-vae"
@@ -245,7 +255,7 @@ async function main(): Promise<void> {
   const keys = process.argv.slice(2);
   const load = () => require("fs").readFileSync("/proc/loadavg", "utf8").trim();
   for (const spec of MODELS.filter((m) => keys.length === 0 || keys.includes(m.key))) {
-    const impls = [implementation(spec, 1), implementation(spec, 2)];
+    const impls = [implementation(spec, 1), implementation(spec, 2), implementation(spec, 1, true)];
     for (const im of impls) await im.setup!();
     const res: { ms: number[]; cpu: number[] }[] = impls.map(() => ({ ms: [], cpu: [] }));
     const start = load();
@@ -270,13 +280,13 @@ async function main(): Promise<void> {
     };
     console.log(`  CPU by thread: 1 thread: ${busiest(0)}; 2 threads: ${busiest(1)}`);
     for (const im of impls) await im.teardown!();
-    const [a, b] = res.map((x) => ({ ms: median(x.ms), cpu: median(x.cpu) }));
+    const [a, b, h] = res.map((x) => ({ ms: median(x.ms), cpu: median(x.cpu) }));
     console.log(
       `${spec.title} (B ${spec.batch}): 1 thread ${a.ms.toFixed(1)} ms/step (CPU ${a.cpu.toFixed(1)}), 2 threads ${b.ms.toFixed(1)} ms/step (CPU ${b.cpu.toFixed(1)}); ` +
-        `speed-up ${(a.ms / b.ms).toFixed(2)}×; load ${start} → ${load()}`,
+        `speed-up ${(a.ms / b.ms).toFixed(2)}×; half batch on 1 thread ${h.ms.toFixed(1)} ms/step: ceiling ${(a.ms / h.ms).toFixed(2)}×; load ${start} → ${load()}`,
     );
-    console.log(`  runs 1t ${res[0].ms.join(" ")} | 2t ${res[1].ms.join(" ")}`);
-    console.log(`  2 threads, ms per step (last run): ${["mainShardMs", "waitMs", "exchangeMs", "serialMs"].map((k) => `${k} ${last[k]}`).join(", ")}`);
+    console.log(`  runs 1t ${res[0].ms.join(" ")} | 2t ${res[1].ms.join(" ")} | half ${res[2].ms.join(" ")}`);
+    console.log(`  2 threads, ms per step (last run): ${["mainShardMs", "waitMs", "exchangeMs", "serialMs", "workerInMs", "workerComputeMs", "workerOutMs", "rowsMs"].map((k) => `${k} ${last[k]}`).join(", ")}`);
   }
 }
 

@@ -35,13 +35,11 @@ export function vaeTrainable(architecture: "mlp" | "conv", seed: number): Traina
   };
 }
 
-/** The VQ-VAE of src/models/vqvae (keras-io's network: conv 3×3/2 1→32→64, 1×1 →16, K = 128, transposed back), uniform codebook start. */
+/** The VQ-VAE of src/models/vqvae (keras-io's network: conv 3×3/2 1→32→64, 1×1 →16, K = 128, transposed back), uniform codebook start; its own replica(). */
 export function vqvaeTrainable(seed: number): Trainable {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createVqVae } = require("../../src/models/vqvae/model") as typeof import("../../src/models/vqvae/model");
-  const m = createVqVae({ init: "uniform", restartDeadCodes: false, warmupEpochs: 0 }, new Rng(seed));
-  (m as unknown as { replica: Trainable["replica"] }).replica = () => ({ module: __filename, factory: "vqvaeTrainable", args: [seed] });
-  return m;
+  return createVqVae({ init: "uniform", restartDeadCodes: false, warmupEpochs: 0 }, new Rng(seed));
 }
 
 /** The PixelCNN of src/models/pixelcnn (defaults: 7×7 mask A 1→64, 4 residual blocks [1×1 64→32, 3×3 mask B 32→32, 1×1 32→64], 1×1 heads), Bernoulli. */

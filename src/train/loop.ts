@@ -8,7 +8,7 @@
  *       inputs ← model.prepareBatch(rows of B)            (binarize, draw ε or z: all randomness here)
  *       for each phase p (one for most models; D then G for a GAN):
  *         θ_p ← θ_p − η ∇_{θ_p} L_p(inputs)               (L_p a mean over the batch)
- *       model.afterStep(inputs)                            (e.g. EMA codebook update)
+ *       model.afterStep(inputs, afterStepRows(inputs))     (e.g. EMA codebook update)
  *     model.endEpoch(); evaluate(); checkpoint()
  *
  * The loop owns shuffling, batching, the progress bar, abort (the kernel interrupt and an
@@ -86,8 +86,27 @@ export interface Trainable {
   prepareBatch(rows: BatchRows, ctx: StepContext): Record<string, tf.Tensor>;
   /** The updates made on every batch, in order. */
   phases(): TrainPhase[];
-  /** After every step's phases, inside tf.tidy (e.g. EMA codebook updates). */
-  afterStep?(inputs: Record<string, tf.Tensor>, ctx: StepContext): void;
+  /**
+   * After every step's phases, inside tf.tidy (e.g. EMA codebook updates). `rows` is what
+   * `afterStepRows` gave for this batch under the updated variables (undefined without it); the
+   * loop disposes it.
+   */
+  afterStep?(inputs: Record<string, tf.Tensor>, ctx: StepContext, rows?: Record<string, tf.Tensor>): void;
+  /**
+   * The row-wise part of afterStep: tensors with the batch as their leading axis, each row a
+   * function of that row of the inputs and of the (updated) variables only, e.g. the VQ-VAE's
+   * latents and codes under the updated encoder. Runs inside tf.tidy. With threads > 1 the loop
+   * computes it shard by shard on every thread and hands afterStep the rows in batch order, so
+   * the pass does not run on the main thread alone.
+   */
+  afterStepRows?(inputs: Record<string, tf.Tensor>, ctx: StepContext): Record<string, tf.Tensor>;
+  /**
+   * Variables the phases' losses read but do not train (an EMA codebook, which afterStep
+   * assigns): data-parallel workers receive their new values before every step, like the trained
+   * ones'. Other state a loss reads (a flag) must be fixed for the whole fit and carried by
+   * `replica()`'s arguments.
+   */
+  state?(): tf.Variable[];
   /** End of every epoch, before evaluation (dead-code restarts, codebook usage): numbers go to `extra`. */
   endEpoch?(ctx: { epoch: number; rng: Rng }): Record<string, number> | void | Promise<Record<string, number> | void>;
   /** How a worker thread rebuilds this model for data-parallel training. */
@@ -336,7 +355,7 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
             const values = applyPhase(model, phases[pi], pi, phases.length, g, ctx, optimizers[pi], b, lossKey(phases[pi]));
             for (const [k, v] of values) sums[k] = (sums[k] ?? 0) + v * m;
           }
-          if (model.afterStep) tf.tidy(() => model.afterStep!(inputs, ctx));
+          await runAfterStep(model, engine, inputs, ctx);
         } finally {
           tf.dispose(Object.values(inputs));
         }
@@ -374,6 +393,22 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
     }
   }
   return { history, steps, examplesPerSec: trainExamples / Math.max(trainSeconds, 1e-9) };
+}
+
+/**
+ * The model's afterStep for one batch, as fit runs it: with `afterStepRows`, the rows first (shard
+ * by shard on the engine's threads when there is an engine, else on this thread), then afterStep
+ * with them; both inside tf.tidy, the rows disposed after.
+ */
+export async function runAfterStep(model: Trainable, engine: DataParallel | null, inputs: Record<string, tf.Tensor>, ctx: StepContext): Promise<void> {
+  if (!model.afterStep) return;
+  let rows: Record<string, tf.Tensor> | undefined;
+  if (model.afterStepRows) rows = engine ? await engine.rows(inputs, ctx) : tf.tidy(() => model.afterStepRows!(inputs, ctx));
+  try {
+    tf.tidy(() => model.afterStep!(inputs, ctx, rows));
+  } finally {
+    if (rows) tf.dispose(Object.values(rows));
+  }
 }
 
 /** One phase of one step, given its gradient: divergence check, update. Returns [name, value] pairs. */

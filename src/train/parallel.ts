@@ -15,7 +15,13 @@
  * thread), so the replicas hold no optimizer state: before each phase the main thread writes the
  * variables that changed since the last step (after Adam: all of the phase's; after an EMA or a
  * dead-code restart: those too) into shared memory, and each worker copies them into its replica.
- * Inputs go the same way (each worker's rows only), gradients come back through shared memory.
+ * The variables are the phases' and the model's `state()` (read by a loss, not trained: an EMA
+ * codebook). Inputs go the same way (each worker's rows only), gradients come back through
+ * shared memory.
+ *
+ * A model's `afterStepRows` (a row-wise pass after the update, e.g. the VQ-VAE re-encoding its
+ * batch for the code counts) is sharded the same way by `rows`: each thread computes its rows
+ * under the updated variables, and the main thread concatenates them in batch order.
  *
  * A replica is rebuilt in the worker from `model.replica()` = { module, factory, args }:
  * `require(module)[factory](...args)` (awaited) must give a Trainable whose phases have the same
@@ -54,12 +60,14 @@ export interface ShardedGradients {
 interface VarInfo { shape: number[]; dtype: string; offset: number; length: number }
 
 /**
- * Where a data-parallel step's time goes, summed over the steps since the workers started (or
- * since `resetTimings()`), in milliseconds of wall time on the main thread: writing changed
- * variables to shared memory, copying the workers' rows and posting, the main thread's own shard,
- * waiting for the workers after it, and summing the shards' gradients. What `fit` does outside
- * `gradients` (preparing the batch, the optimizer step, afterStep) is not included: it runs on the
- * main thread alone, and the bench reports it as the step's time minus these.
+ * Where a data-parallel step's time goes, summed over the `gradients` calls since the workers
+ * started (or since `resetTimings()`), in milliseconds of wall time on the main thread: writing
+ * changed variables to shared memory, copying the workers' rows and posting, the main thread's own
+ * shard, waiting for the workers after it, and summing the shards' gradients; the first worker's
+ * own split of its shard (copying variables and rows in, computing, copying gradients out); and
+ * the whole of the `rows` calls. What `fit` does outside these (preparing the batch, the optimizer
+ * step, afterStep without its rows) runs on the main thread alone, and the bench reports it as the
+ * step's time minus these.
  */
 export interface DataParallelTimings {
   steps: number;
@@ -68,6 +76,12 @@ export interface DataParallelTimings {
   mainShardMs: number;
   waitMs: number;
   sumMs: number;
+  workerInMs: number;
+  workerComputeMs: number;
+  workerOutMs: number;
+  /** `rows` calls and their total wall time. */
+  rowsCalls: number;
+  rowsMs: number;
 }
 
 interface WorkerReply {
@@ -77,10 +91,15 @@ interface WorkerReply {
   shapes?: number[][];
   dtypes?: string[];
   phases?: number[][];
+  state?: number[];
   loss?: number;
   termNames?: string[];
   termValues?: number[];
   present?: number[];
+  /** The worker's copy-in, compute and copy-out times (ms). */
+  ms?: number[];
+  /** A rows answer: each output's shape, dtype and values (in a shared buffer the worker reuses). */
+  rows?: { name: string; shape: number[]; dtype: "float32" | "int32"; buffer: SharedArrayBuffer; length: number }[];
 }
 
 /** The worker's program (plain CommonJS, run with `eval`; module paths come in workerData). */
@@ -99,18 +118,23 @@ const fail = (e) => String((e && e.stack) || e);
   const phases = model.phases();
   const union = [];
   const index = new Map();
-  const phaseVars = phases.map((p) => p.variables().map((v) => {
+  const add = (v) => {
     if (!index.has(v)) { index.set(v, union.length); union.push(v); }
     return index.get(v);
-  }));
-  parentPort.postMessage({ type: "ready", shapes: union.map((v) => v.shape), dtypes: union.map((v) => v.dtype), phases: phaseVars });
+  };
+  const phaseVars = phases.map((p) => p.variables().map(add));
+  const stateVars = (typeof model.state === "function" ? model.state() : []).map(add);
+  parentPort.postMessage({ type: "ready", shapes: union.map((v) => v.shape), dtypes: union.map((v) => v.dtype), phases: phaseVars, state: stateVars });
   let layout = null;
   const rng = new Rng(0);
   const be = tf.backend();
+  const heap = (t) => (typeof be.typedArrayFromHeap === "function" ? be.typedArrayFromHeap(t) : t.dataSync());
+  const rowBuffers = new Map();
   parentPort.on("message", (m) => {
     if (m.type === "layout") { layout = m; return; }
-    if (m.type !== "step") return;
+    if (m.type !== "step" && m.type !== "rows") return;
     let inputs = {};
+    const t0 = performance.now();
     try {
       const w = new Float32Array(layout.weights);
       for (const i of m.dirty) {
@@ -124,9 +148,30 @@ const fail = (e) => String((e && e.stack) || e);
         const A = d.dtype === "int32" ? Int32Array : Float32Array;
         inputs[d.name] = tf.tensor(new A(m.inputBuffer, d.byteOffset, d.length), d.shape, d.dtype);
       }
+      const ctx = Object.assign({}, m.ctx, { rng });
+      if (m.type === "rows") {
+        const t1 = performance.now();
+        const out = tf.tidy(() => model.afterStepRows(inputs, ctx));
+        const t2 = performance.now();
+        const rows = [];
+        try {
+          for (const name of Object.keys(out)) {
+            const t = out[name];
+            if (t.dtype !== "float32" && t.dtype !== "int32") throw new Error("afterStepRows gave \"" + name + "\" as " + t.dtype + "; only float32 and int32 rows come back from workers");
+            let buffer = rowBuffers.get(name);
+            if (!buffer || buffer.byteLength < t.size * 4) rowBuffers.set(name, (buffer = new SharedArrayBuffer(Math.ceil(t.size * 4 * 1.25))));
+            new (t.dtype === "int32" ? Int32Array : Float32Array)(buffer, 0, t.size).set(heap(t));
+            rows.push({ name, shape: t.shape, dtype: t.dtype, buffer, length: t.size });
+          }
+        } finally {
+          tf.dispose(Object.values(out));
+        }
+        parentPort.postMessage({ type: "done", id: m.id, rows, ms: [t1 - t0, t2 - t1, performance.now() - t2] });
+        return;
+      }
       const phase = phases[m.phase];
       const vars = phase.variables();
-      const ctx = Object.assign({}, m.ctx, { rng });
+      const t1 = performance.now();
       let termNames = [];
       let termsT = null;
       const res = tf.tidy(() => {
@@ -140,6 +185,7 @@ const fail = (e) => String((e && e.stack) || e);
       });
       const loss = res.value.dataSync()[0];
       const termValues = termsT ? Array.from(termsT.dataSync()) : [];
+      const t2 = performance.now();
       const out = new Float32Array(layout.grads);
       const present = [];
       for (const v of vars) {
@@ -147,11 +193,11 @@ const fail = (e) => String((e && e.stack) || e);
         if (!g) continue;
         const i = index.get(v);
         const info = layout.vars[i];
-        out.set(typeof be.typedArrayFromHeap === "function" ? be.typedArrayFromHeap(g) : g.dataSync(), info.offset);
+        out.set(heap(g), info.offset);
         present.push(i);
       }
       tf.dispose([res.value, ...(termsT ? [termsT] : []), ...Object.values(res.grads)]);
-      parentPort.postMessage({ type: "done", id: m.id, loss, termNames, termValues, present });
+      parentPort.postMessage({ type: "done", id: m.id, loss, termNames, termValues, present, ms: [t1 - t0, t2 - t1, performance.now() - t2] });
     } catch (e) {
       parentPort.postMessage({ type: "fail", id: m.id, message: fail(e) });
     } finally {
@@ -301,7 +347,7 @@ export class DataParallel {
   private firstStep = true;
   private broken = false;
   private lastMainMs = 0;
-  private readonly sums: DataParallelTimings = { steps: 0, weightsMs: 0, postMs: 0, mainShardMs: 0, waitMs: 0, sumMs: 0 };
+  private readonly sums: DataParallelTimings = { steps: 0, weightsMs: 0, postMs: 0, mainShardMs: 0, waitMs: 0, sumMs: 0, workerInMs: 0, workerComputeMs: 0, workerOutMs: 0, rowsCalls: 0, rowsMs: 0 };
 
   private constructor(model: Trainable, replicas: Replica[], union: tf.Variable[], vars: VarInfo[], weights: SharedArrayBuffer, opts: DataParallelOptions) {
     this.model = model;
@@ -342,13 +388,20 @@ export class DataParallel {
     const phases = model.phases();
     const union: tf.Variable[] = [];
     const index = new Map<tf.Variable, number>();
-    const phaseVars = phases.map((p) => p.variables().map((v) => {
+    const add = (v: tf.Variable) => {
       if (!index.has(v)) {
         index.set(v, union.length);
         union.push(v);
       }
       return index.get(v)!;
-    }));
+    };
+    const phaseVars = phases.map((p) => p.variables().map(add));
+    let stateVars: number[];
+    try {
+      stateVars = (typeof model.state === "function" ? model.state() : []).map(add);
+    } catch (e) {
+      return no(`its state() failed (${(e as Error).message})`);
+    }
     const bad = union.find((v) => v.dtype !== "float32");
     if (bad) return no(`variable "${bad.name}" is ${bad.dtype}; only float32 variables are sent to workers`);
     const vars: VarInfo[] = [];
@@ -382,7 +435,7 @@ export class DataParallel {
     const answers = await Promise.all(replicas.map((r) => r.ready(opts.firstTimeoutMs ?? 120_000)));
     const problem = answers.find((a) => a.type !== "ready");
     const mismatch = answers.find((a) => a.type === "ready" && (
-      JSON.stringify(a.shapes) !== JSON.stringify(vars.map((v) => v.shape)) || JSON.stringify(a.phases) !== JSON.stringify(phaseVars)));
+      JSON.stringify(a.shapes) !== JSON.stringify(vars.map((v) => v.shape)) || JSON.stringify(a.phases) !== JSON.stringify(phaseVars) || JSON.stringify(a.state) !== JSON.stringify(stateVars)));
     if (problem || mismatch) {
       for (const r of replicas) void r.worker.terminate();
       if (problem) return no(`a worker failed to start: ${problem.message}`);
@@ -411,26 +464,25 @@ export class DataParallel {
   }
 
   /**
-   * Gradients of the batch-mean loss of phase `phaseIndex`, summed over the shards weighted by
-   * shard size (fixed order), with the batch-mean loss and terms. `inputs` are not disposed.
+   * The inputs' names and batch size, after checking that every input can be split by rows: a
+   * reason to stay on one thread (a string), or null for a batch too small to split.
    */
-  async gradients(phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): Promise<ShardedGradients> {
+  private splittable(inputs: Record<string, tf.Tensor>): { names: string[]; n: number } | string | null {
     const names = Object.keys(inputs);
     const n = names.length ? inputs[names[0]].shape[0] : 0;
-    if (this.broken || names.length === 0 || n < 2) return localGradients(this.model, phaseIndex, inputs, ctx);
+    if (this.broken || names.length === 0 || n < 2) return null;
     for (const k of names) {
       const t = inputs[k];
       if (t.rank === 0 || t.shape[0] !== n) {
         throw new Error(`DataParallel (${this.model.name}): input "${k}" has shape [${t.shape}], but every input must have the batch (${n} rows, from "${names[0]}") as its leading axis so that the batch can be split across threads.`);
       }
-      if (t.dtype !== "float32" && t.dtype !== "int32") {
-        return this.fallBack(`input "${k}" is ${t.dtype} (only float32 and int32 inputs are sent to workers)`, phaseIndex, inputs, ctx);
-      }
+      if (t.dtype !== "float32" && t.dtype !== "int32") return `input "${k}" is ${t.dtype} (only float32 and int32 inputs are sent to workers)`;
     }
-    const tStart = performance.now();
-    const sizes = shardSizes(n, this.threads);
-    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
-    // 1. Variables that changed since they were last sent.
+    return { names, n };
+  }
+
+  /** Write the variables that changed since they were last sent into shared memory; their indices. */
+  private syncWeights(): number[] {
     const dirty: number[] = [];
     const w = new Float32Array(this.weights);
     this.union.forEach((v, i) => {
@@ -440,13 +492,20 @@ export class DataParallel {
       this.sent.set(i, id);
       dirty.push(i);
     });
-    const tWeights = performance.now();
-    // 2. Each worker's rows, then its step.
-    const id = nextId++;
-    const ctxOut = { epoch: ctx.epoch, batch: ctx.batch, batchesPerEpoch: ctx.batchesPerEpoch, step: ctx.step };
+    return dirty;
+  }
+
+  /**
+   * Copy each worker's rows into its input buffer and post it `msg` with its shard's weight
+   * n_k / n (`scale`); the pending answers (null: a worker without rows).
+   */
+  private post(inputs: Record<string, tf.Tensor>, names: string[], n: number, sizes: number[], msg: Record<string, unknown> & { id: number }): (Promise<WorkerReply> | null)[] {
     const timeout = this.firstStep ? this.opts.firstTimeoutMs ?? 120_000 : Math.max(this.opts.minTimeoutMs ?? 10_000, 50 * this.lastMainMs);
-    const pending: (Promise<WorkerReply> | null)[] = this.replicas.map((r, j) => {
+    let start = sizes[0];
+    return this.replicas.map((r, j) => {
       const k = j + 1;
+      const first = start;
+      start += sizes[k];
       if (sizes[k] === 0) return null;
       let bytes = 0;
       const descs = names.map((name) => {
@@ -462,20 +521,50 @@ export class DataParallel {
         const row = t.size / n;
         const src = dataOf(t);
         const dst = t.dtype === "int32" ? new Int32Array(r.input, d.byteOffset, d.length) : new Float32Array(r.input, d.byteOffset, d.length);
-        dst.set(src.subarray(starts[k] * row, (starts[k] + sizes[k]) * row));
+        dst.set(src.subarray(first * row, (first + sizes[k]) * row));
       }
-      return r.run({ type: "step", id, phase: phaseIndex, scale: sizes[k] / n, dirty, inputs: descs, inputBuffer: r.input, ctx: ctxOut }, timeout);
+      return r.run({ ...msg, scale: sizes[k] / n, inputs: descs, inputBuffer: r.input }, timeout);
     });
-    // 3. The main thread's shard, meanwhile.
-    const t0 = performance.now();
-    const mine = tf.tidy(() => {
+  }
+
+  /** The main thread's shard: the first `rows` rows of every input (new tensors). */
+  private static head(inputs: Record<string, tf.Tensor>, names: string[], rows: number): Record<string, tf.Tensor> {
+    return tf.tidy(() => {
       const o: Record<string, tf.Tensor> = {};
       for (const name of names) {
         const t = inputs[name];
-        o[name] = tf.slice(t, [0, ...t.shape.slice(1).map(() => 0)], [sizes[0], ...t.shape.slice(1)]);
+        o[name] = tf.slice(t, [0, ...t.shape.slice(1).map(() => 0)], [rows, ...t.shape.slice(1)]);
       }
       return o;
     });
+  }
+
+  private static ctxOut(ctx: StepContext): Record<string, number> {
+    return { epoch: ctx.epoch, batch: ctx.batch, batchesPerEpoch: ctx.batchesPerEpoch, step: ctx.step };
+  }
+
+  /**
+   * Gradients of the batch-mean loss of phase `phaseIndex`, summed over the shards weighted by
+   * shard size (fixed order), with the batch-mean loss and terms. `inputs` are not disposed.
+   */
+  async gradients(phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): Promise<ShardedGradients> {
+    const split = this.splittable(inputs);
+    if (split === null) return localGradients(this.model, phaseIndex, inputs, ctx);
+    if (typeof split === "string") {
+      this.stop(split);
+      return localGradients(this.model, phaseIndex, inputs, ctx);
+    }
+    const { names, n } = split;
+    const tStart = performance.now();
+    const sizes = shardSizes(n, this.threads);
+    // 1. Variables that changed since they were last sent.
+    const dirty = this.syncWeights();
+    const tWeights = performance.now();
+    // 2. Each worker's rows, then its step.
+    const pending = this.post(inputs, names, n, sizes, { type: "step", id: nextId++, phase: phaseIndex, dirty, ctx: DataParallel.ctxOut(ctx) });
+    // 3. The main thread's shard, meanwhile.
+    const t0 = performance.now();
+    const mine = DataParallel.head(inputs, names, sizes[0]);
     let local: ShardedGradients;
     try {
       local = localGradients(this.model, phaseIndex, mine, ctx, sizes[0] / n);
@@ -490,8 +579,8 @@ export class DataParallel {
     const failed = replies.find((m) => m !== null && m.type !== "done");
     if (failed) {
       tf.dispose(Object.values(local.grads));
-      this.sent.clear();
-      return this.fallBack(`a worker did not compute its shard: ${failed.message}`, phaseIndex, inputs, ctx);
+      this.stop(`a worker did not compute its shard: ${failed.message}`);
+      return localGradients(this.model, phaseIndex, inputs, ctx);
     }
     // 5. Σ_k shard k's gradient of (n_k / n)·L_k, in the order k = 0, 1, … (each shard scaled
     //    its loss before backpropagating, so the shard gradients arrive weighted: one add each).
@@ -519,6 +608,12 @@ export class DataParallel {
     t.mainShardMs += this.lastMainMs;
     t.waitMs += tWait - t0 - this.lastMainMs;
     t.sumMs += performance.now() - tWait;
+    const ms = replies[0]?.ms;
+    if (ms) {
+      t.workerInMs += ms[0];
+      t.workerComputeMs += ms[1];
+      t.workerOutMs += ms[2];
+    }
     let loss = local.loss;
     const terms: Record<string, number> = { ...local.terms };
     replies.forEach((m, j) => {
@@ -530,14 +625,69 @@ export class DataParallel {
     return { grads, loss, terms };
   }
 
-  /** Stop using the workers for good; this step and every later one on the main thread. */
-  private fallBack(why: string, phaseIndex: number, inputs: Record<string, tf.Tensor>, ctx: StepContext): ShardedGradients {
-    if (!this.broken) {
-      this.broken = true;
-      this.warn(`Data-parallel training of ${this.model.name} stopped using its ${this.replicas.length} worker thread(s): ${why}. This step and the rest run on one thread (the results are unaffected).`);
-      for (const r of this.replicas) void r.worker.terminate();
+  /**
+   * The model's `afterStepRows` for the whole batch under the current variables, computed shard by
+   * shard (the main thread and every worker) and concatenated in batch order: the same rows as
+   * one thread computes, up to float summation order. `inputs` are not disposed; the caller owns
+   * the result.
+   */
+  async rows(inputs: Record<string, tf.Tensor>, ctx: StepContext): Promise<Record<string, tf.Tensor>> {
+    if (typeof this.model.afterStepRows !== "function") throw new Error(`DataParallel.rows: ${this.model.name} has no afterStepRows.`);
+    const whole = () => tf.tidy(() => this.model.afterStepRows!(inputs, ctx));
+    const split = this.splittable(inputs);
+    if (split === null) return whole();
+    if (typeof split === "string") {
+      this.stop(split);
+      return whole();
     }
-    return localGradients(this.model, phaseIndex, inputs, ctx);
+    const { names, n } = split;
+    const tStart = performance.now();
+    const sizes = shardSizes(n, this.threads);
+    const dirty = this.syncWeights();
+    const pending = this.post(inputs, names, n, sizes, { type: "rows", id: nextId++, dirty, ctx: DataParallel.ctxOut(ctx) });
+    const mine = DataParallel.head(inputs, names, sizes[0]);
+    let own: Record<string, tf.Tensor>;
+    try {
+      own = tf.tidy(() => this.model.afterStepRows!(mine, ctx));
+    } finally {
+      tf.dispose(Object.values(mine));
+    }
+    const replies = await Promise.all(pending);
+    const failed = replies.find((m) => m !== null && m.type !== "done");
+    const keys = Object.keys(own);
+    const mismatch = failed ? null : replies.find((m) => m !== null && (
+      m.rows!.length !== keys.length || m.rows!.some((d, i) => d.name !== keys[i] || d.dtype !== own[keys[i]].dtype || d.shape.slice(1).join() !== own[keys[i]].shape.slice(1).join())));
+    if (failed || mismatch) {
+      tf.dispose(Object.values(own));
+      this.stop(failed ? `a worker did not compute its rows: ${failed.message}` : `a worker's afterStepRows gave ${JSON.stringify(mismatch!.rows!.map((d) => [d.name, d.dtype, d.shape]))}, the main thread's ${JSON.stringify(keys.map((k) => [k, own[k].dtype, own[k].shape]))}`);
+      return whole();
+    }
+    const out = tf.tidy(() => {
+      const o: Record<string, tf.Tensor> = {};
+      keys.forEach((name, i) => {
+        const parts = [own[name]];
+        replies.forEach((m) => {
+          if (!m) return;
+          const d = m.rows![i];
+          parts.push(tf.tensor(d.dtype === "int32" ? new Int32Array(d.buffer, 0, d.length) : new Float32Array(d.buffer, 0, d.length), d.shape, d.dtype));
+        });
+        o[name] = parts.length === 1 ? tf.clone(parts[0]) : tf.concat(parts, 0);
+      });
+      return o;
+    });
+    tf.dispose(Object.values(own));
+    this.sums.rowsCalls++;
+    this.sums.rowsMs += performance.now() - tStart;
+    return out;
+  }
+
+  /** Stop using the workers for good (with a warning the first time): every later step runs on the main thread. */
+  private stop(why: string): void {
+    this.sent.clear();
+    if (this.broken) return;
+    this.broken = true;
+    this.warn(`Data-parallel training of ${this.model.name} stopped using its ${this.replicas.length} worker thread(s): ${why}. This step and the rest run on one thread (the results are unaffected).`);
+    for (const r of this.replicas) void r.worker.terminate();
   }
 
   /** Stop the workers (idempotent). Later calls compute on the main thread. */

@@ -14,8 +14,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, useBackend } from "../../src/runtime/backend";
 import { Rng } from "../../src/runtime/rng";
 import { DataParallel, shardSizes } from "../../src/train/parallel";
-import type { StepContext, Trainable } from "../../src/train/loop";
-import { makeConv, makeMlp } from "./parallelModels";
+import { fit, type StepContext, type Trainable } from "../../src/train/loop";
+import { makeConv, makeMlp, makeStateful } from "./parallelModels";
 import { maxRelDiff } from "../kernels/helpers";
 
 const open: DataParallel[] = [];
@@ -167,5 +167,57 @@ describe("DataParallel", () => {
     expect(await DataParallel.create(missing, 2, { onWarning: w })).toBeNull();
     expect(warnings.pop()).toMatch(/failed to start/);
     await expect(DataParallel.create(makeMlp(1), 0)).rejects.toThrow(/positive integer/);
+  });
+
+  describe("state the loss reads, and afterStepRows", () => {
+    // 45 rows in batches of 9 (shards of 5 + 4); c changes after every step from the rows.
+    const data = () => {
+      const r = new Rng(41);
+      return { x: r.normals(new Float32Array(45 * 6)), rowSize: 6, labels: Int32Array.from({ length: 45 }, () => r.int(3)) };
+    };
+    const train = async (threads: number, withState = true) => {
+      const model = makeStateful(8, withState);
+      const res = await fit(model, data(), { epochs: 2, batchSize: 9, rng: new Rng(5), showProgress: false, threads });
+      const [W, v] = model.phases()[0].variables().map((t) => Float32Array.from(t.dataSync()));
+      return { losses: res.history.map((h) => h.terms.loss), W, v, c: Float32Array.from(model.c.dataSync()), counts: [...model.counts] };
+    };
+
+    it("fit on 2 threads: the workers follow c (state()) and afterStep gets every row, as on one thread", async () => {
+      await setup();
+      const one = await train(1);
+      const two = await train(2);
+      expect(one.counts.reduce((a, b) => a + b, 0)).toBe(90); // every row of both epochs counted once
+      expect(two.counts).toEqual(one.counts);
+      for (let e = 0; e < 2; e++) expect(Math.abs(two.losses[e] - one.losses[e])).toBeLessThan(1e-4 * one.losses[e]);
+      for (const k of ["W", "v", "c"] as const) expect(maxRelDiff(two[k], one[k])).toBeLessThan(1e-4);
+      // Without state() a worker keeps its first copy of c: the check above would fail.
+      const stale = await train(2, false);
+      expect(Math.abs(stale.losses[1] - one.losses[1])).toBeGreaterThan(1e-3 * one.losses[1]);
+    });
+
+    it("rows: every shard's rows in batch order (float32 and int32), the one-thread values", async () => {
+      await setup();
+      const model = makeStateful(9);
+      const dp = await DataParallel.create(model, 2);
+      expect(dp).not.toBeNull();
+      open.push(dp!);
+      const r = new Rng(7);
+      const inputs = { x: tf.tensor2d(r.normals(new Float32Array(11 * 6)), [11, 6]), y: tf.tensor2d(new Float32Array(11), [11, 1]) };
+      const c0 = ctx(0);
+      // A gradient step first, so that the rows are computed under weights the worker must receive.
+      const g = await dp!.gradients(0, inputs, c0);
+      const opt = tf.train.adam(0.1);
+      opt.applyGradients(g.grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+      const rows = await dp!.rows(inputs, c0);
+      const ref = tf.tidy(() => model.afterStepRows!(inputs, c0));
+      expect(Object.keys(rows)).toEqual(["h", "k"]);
+      expect(rows.h.shape).toEqual([11, 4]);
+      expect(rows.k.dtype).toBe("int32");
+      expect(maxRelDiff(rows.h.dataSync() as Float32Array, ref.h.dataSync() as Float32Array)).toBeLessThan(1e-6);
+      expect(Array.from(rows.k.dataSync())).toEqual(Array.from(ref.k.dataSync()));
+      expect(dp!.timings.rowsCalls).toBe(1);
+      tf.dispose([...Object.values(g.grads), ...Object.values(rows), ...Object.values(ref), ...Object.values(inputs)]);
+      opt.dispose();
+    });
   });
 });

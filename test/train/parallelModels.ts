@@ -71,3 +71,44 @@ export function makeConv(seed: number, behaviour: Behaviour = "ok"): Trainable {
     replica: () => ({ module: __filename, factory: "makeConv", args: [seed, behaviour] }),
   };
 }
+
+/**
+ * A model with state the loss reads but does not train, updated after every step from row-wise
+ * outputs (the shape of the VQ-VAE's EMA codebook): x [n, 6] → h = tanh(x W) [n, 4]; loss =
+ * mean ‖h − c‖² + mean (h·v − y)²; afterStepRows = { h, k = argmax h } under the updated W;
+ * afterStep: c ← ½ c + ½ mean_rows h, and counts how often each k was chosen. `withState: false`
+ * leaves c out of state(), so that a worker would compute with its stale copy of c.
+ */
+export function makeStateful(seed: number, withState = true): Trainable & { c: tf.Variable; counts: number[] } {
+  const r = new Rng(seed);
+  const W = variable(r, [6, 4], 0.6), v = variable(r, [4, 1], 0.5);
+  const c = tf.variable(tf.zeros([4]), false, `pm${++made}`);
+  const counts = [0, 0, 0, 0];
+  const h = (x: tf.Tensor) => tf.tanh(tf.matMul(x as tf.Tensor2D, W));
+  return {
+    name: "test stateful model",
+    c,
+    counts,
+    prepareBatch: (rows) => ({ x: tf.tensor2d(rows.x as Float32Array, [rows.size, 6]), y: tf.tensor2d(Float32Array.from(rows.labels!), [rows.size, 1]) }),
+    phases: () => [{
+      name: "model",
+      variables: () => [W, v],
+      loss(inputs) {
+        const a = h(inputs.x);
+        const pull = tf.mean(tf.sum(tf.square(tf.sub(a, c)), 1)) as tf.Scalar;
+        const fitTerm = tf.mean(tf.square(tf.sub(tf.matMul(a as tf.Tensor2D, v), inputs.y))) as tf.Scalar;
+        return { loss: tf.add(pull, fitTerm) as tf.Scalar, terms: { pull, fit: fitTerm } };
+      },
+    }],
+    afterStepRows: (inputs) => {
+      const a = h(inputs.x);
+      return { h: a, k: tf.argMax(a, 1) };
+    },
+    afterStep(_inputs, _ctx, rows) {
+      c.assign(tf.add(tf.mul(0.5, c), tf.mul(0.5, tf.mean(rows!.h, 0))));
+      for (const k of rows!.k.dataSync()) counts[k]++;
+    },
+    ...(withState ? { state: () => [c] } : {}),
+    replica: () => ({ module: __filename, factory: "makeStateful", args: [seed, withState] }),
+  };
+}

@@ -264,12 +264,26 @@ export class VqVae implements Trainable {
     ];
   }
 
-  /** Count this batch's codes (under the updated encoder) and make the EMA update if enabled. */
-  afterStep(inputs: Record<string, tf.Tensor>, _ctx: StepContext): void {
+  /**
+   * The batch's latents L and codes z under the updated encoder (what afterStep counts and the EMA
+   * update averages): row-wise, so that data-parallel training computes them on every thread.
+   */
+  afterStepRows(inputs: Record<string, tf.Tensor>, _ctx: StepContext): Record<string, tf.Tensor> {
+    if (this.bypassQuantizer) return {};
+    const latents = this.encodeLatents(inputs.x as tf.Tensor2D);
+    return { latents, codes: nearestCodes(latents, this.codebook as tf.Tensor2D) };
+  }
+
+  /**
+   * Count this batch's codes (under the updated encoder) and make the EMA update if enabled.
+   * `rows` is afterStepRows(inputs) when the loop computed it (sharded over threads); without it
+   * the rows are computed here.
+   */
+  afterStep(inputs: Record<string, tf.Tensor>, ctx: StepContext, rows?: Record<string, tf.Tensor>): void {
     if (this.bypassQuantizer) return;
-    const lat = this.encodeLatents(inputs.x as tf.Tensor2D);
-    const flat = Float32Array.from(lat.dataSync());
-    const codes = nearestCodes(lat, this.codebook as tf.Tensor2D).dataSync();
+    const r = rows?.latents && rows.codes ? rows : this.afterStepRows(inputs, ctx);
+    const flat = Float32Array.from(r.latents.dataSync());
+    const codes = r.codes.dataSync();
     const t = this.tracker;
     for (let p = 0; p < codes.length; p++) t.counts[codes[p]]++;
     t.recent = flat;
@@ -278,6 +292,20 @@ export class VqVae implements Trainable {
       const c = emaCodebookUpdate(t.ema, flat, codes, this.config.emaDecay, this.config.emaEpsilon);
       this.codebook.assign(tf.tensor2d(c, [this.numCodes, this.latentDim]));
     }
+  }
+
+  /** The codebook: read by the loss, trained by it ("loss") or assigned by afterStep ("ema"). */
+  state(): tf.Variable[] {
+    return [this.codebook];
+  }
+
+  /**
+   * How a data-parallel worker rebuilds this model: the same config and the warm-up switch as it
+   * is now (fit starts its workers at the start of every call, and trainVqVae flips the switch
+   * between calls); the loop copies the weights and the codebook.
+   */
+  replica(): { module: string; factory: string; args: unknown[] } {
+    return { module: __filename, factory: "vqVaeReplica", args: [this.config, this.bypassQuantizer] };
   }
 
   /** Codes used and perplexity of the epoch's assignments; dead-code restarts (if enabled). */
@@ -353,4 +381,11 @@ export class VqVae implements Trainable {
 /** A VQ-VAE (keras-io's network by default: 32→64 channels, I = 16, K = 128, β = 0.25). */
 export function createVqVae(config: Partial<VqVaeConfig> = {}, r: Rng = new Rng()): VqVae {
   return new VqVae(config, r);
+}
+
+/** The replica factory of VqVae.replica(): the architecture and the warm-up switch (the loop copies the weights). */
+export function vqVaeReplica(config: VqVaeConfig, bypassQuantizer: boolean): VqVae {
+  const m = new VqVae(config, new Rng(0));
+  m.bypassQuantizer = bypassQuantizer;
+  return m;
 }

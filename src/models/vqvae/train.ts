@@ -29,6 +29,11 @@ export interface TrainVqVaeOptions {
   kMeansImages?: number;
   onEpoch?: (record: EpochRecord) => void;
   label?: string;
+  /**
+   * fit's data-parallel threads (default 1): each step's gradient and the re-encoding after it
+   * are split across worker threads holding replicas. Same numbers up to float summation order.
+   */
+  threads?: number;
 }
 
 export interface TrainVqVaeResult {
@@ -70,6 +75,7 @@ export async function trainVqVae(model: VqVae, images: Float32Array, opts: Train
     signal: opts.signal,
     showProgress: opts.showProgress,
     maxBatchesPerEpoch: opts.maxBatchesPerEpoch,
+    threads: opts.threads,
     label: opts.label,
     onEpoch: opts.onEpoch,
     evaluate: opts.evalImages

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, useBackend } from "../../../src/runtime/backend";
 import { Rng } from "../../../src/runtime/rng";
 import { loadEmbeddedMnist } from "../../../src/data/mnist";
+import { maxRelDiff } from "../../kernels/helpers";
 import {
   VqVae,
   evaluateVqVae,
@@ -121,6 +122,37 @@ describe("VQ-VAE", () => {
     expect(res.history[1].terms.codebook).toBeGreaterThanOrEqual(0);
     m.dispose();
   });
+});
+
+describe("data-parallel training (threads: 2)", () => {
+  const small = { channels: [8, 16] as [number, number], latentDim: 4, numCodes: 16 };
+  // One thread against two (a worker holding a replica: the warm-up switch from replica()'s
+  // arguments, the codebook synced as state(), the re-encoding after each step sharded): the
+  // same losses, code counts and weights up to float32 summation order over 8 Adam steps (the
+  // sums have ≤ 10³ terms: ~10⁻⁶ relative per step; 10⁻³ leaves room for Adam's division by
+  // √v̂ of small gradients, and a stale codebook or an unswitched warm-up is off by far more).
+  for (const learning of ["loss", "ema"] as const) {
+    it(`codebook by ${learning === "loss" ? "loss, after a K-means warm-up epoch" : "EMA"}: the one-thread run up to summation order`, async () => {
+      const images = someDigits(96);
+      const run = async (threads: number) => {
+        const m = new VqVae({ ...small, dataVariance: pixelVariance(images), codebookLearning: learning, warmupEpochs: learning === "loss" ? 1 : 0, init: "kmeans", restartDeadCodes: false }, new Rng(6));
+        const res = await trainVqVae(m, images, { epochs: 3, batchSize: 32, maxBatchesPerEpoch: 3, rng: new Rng(7), showProgress: false, kMeansImages: 64, threads });
+        const w = m.weights();
+        const out = { history: res.history, w: Object.fromEntries(Object.entries(w).map(([k, t]) => [k, Float32Array.from(t.dataSync())])) };
+        tf.dispose(Object.values(w));
+        m.dispose();
+        return out;
+      };
+      const one = await run(1);
+      const two = await run(2);
+      for (let e = 0; e < 3; e++) {
+        expect(two.history[e].extra).toEqual(one.history[e].extra); // codes used, perplexity: the same counts
+        for (const k of Object.keys(one.history[e].terms)) expect(Math.abs(two.history[e].terms[k] - one.history[e].terms[k])).toBeLessThanOrEqual(1e-4 * Math.abs(one.history[e].terms[k]) + 1e-7);
+      }
+      expect(one.history[2].extra.codesUsed).toBeGreaterThan(1);
+      for (const k of Object.keys(one.w)) expect(maxRelDiff(two.w[k], one.w[k])).toBeLessThan(1e-3);
+    });
+  }
 });
 
 describe("bad input", () => {
