@@ -38,6 +38,11 @@
 // 9. Faster headless start: with LATENTLAB_HEADLESS=1 (the runner, `npm test`, validate and the
 //    grader, where no one asks for tooltips) the compiler reads declaration files without their
 //    comments (kernel/dts-strip.js): same declarations, 60% fewer characters to parse.
+// 10. A kernel that answers however fast its client is. tslab starts its receive loops, then
+//    binds the sockets; a request that arrives before zeromq has finished the bind made the
+//    next receive throw EBUSY ("Socket is blocked by a bind or unbind operation"), which ended
+//    the shell loop: the kernel never answered (seen once in CI: "did not answer within
+//    120 s"). A receive that meets EBUSY now waits a millisecond and tries again.
 //
 // Off with LATENTLAB_TSLAB_PATCHES=0 (tslab exactly as shipped). Written against tslab
 // 1.0.22; if a patched function is missing (another tslab version), that patch is skipped
@@ -748,6 +753,35 @@ function stripDeclarationComments(ts) {
 }
 
 /** Install every patch (idempotent). `tslabDir`: tslab's package folder. */
+// ---------------------------------------------------------------------------------------------
+// 10. Receive loops that survive a bind in progress
+
+/** Async iteration over a zeromq socket retries a receive that fails with EBUSY (a bind in progress). */
+function patchReceiveLoops(zmq) {
+  let proto = zmq.Router.prototype;
+  while (proto && !Object.prototype.hasOwnProperty.call(proto, Symbol.asyncIterator)) proto = Object.getPrototypeOf(proto);
+  if (!proto) throw new Error("zeromq sockets have no async iterator");
+  const iterate = proto[Symbol.asyncIterator];
+  if (iterate.latentlab) return;
+  const patched = function () {
+    const it = iterate.call(this);
+    const next = it.next;
+    it.next = async (...args) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await next.apply(it, args);
+        } catch (e) {
+          if (!(e && e.code === "EBUSY") || attempt >= 30_000) throw e;
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      }
+    };
+    return it;
+  };
+  patched.latentlab = true;
+  proto[Symbol.asyncIterator] = patched;
+}
+
 function install({ tslabDir = path.dirname(require.resolve("tslab/package.json", { paths: [ROOT] })) } = {}) {
   if (installed || process.env.LATENTLAB_TSLAB_PATCHES === "0") return false;
   installed = true;
@@ -772,6 +806,11 @@ function install({ tslabDir = path.dirname(require.resolve("tslab/package.json",
   };
   const dist = path.join(tslabDir, "dist");
   try {
+    patchReceiveLoops(require(require.resolve("zeromq", { paths: [tslabDir] })));
+  } catch (e) {
+    note(`receive-loop patch skipped: ${e && e.message}`);
+  }
+  try {
     wrapExecutorFactory(require(path.join(dist, "executor.js")), tslabDir);
   } catch (e) {
     note(`executor patch skipped: ${e && e.message}`);
@@ -784,4 +823,4 @@ function install({ tslabDir = path.dirname(require.resolve("tslab/package.json",
   return true;
 }
 
-module.exports = { install, stripDeclarationComments, SendQueue, errorContent, diagnosticsContent, sourceLineOf, keptDeclarations, expandShorthands, tokens, INTERRUPT_GRACE_MS, MODULE_HINT };
+module.exports = { install, patchReceiveLoops, stripDeclarationComments, SendQueue, errorContent, diagnosticsContent, sourceLineOf, keptDeclarations, expandShorthands, tokens, INTERRUPT_GRACE_MS, MODULE_HINT };

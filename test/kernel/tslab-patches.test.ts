@@ -131,3 +131,33 @@ describe("tslab patches", () => {
     expect(abandoned.evalue).toMatch(/cell In\[5\] did not stop within 1 s.*steps\(n\)/);
   });
 });
+
+describe("receive loops and a bind in progress (patch 10)", () => {
+  // tslab iterates over its sockets before their bind has finished. A fresh node process per
+  // case, so that the zeromq prototype is patched only where the case says.
+  const script = (patch: boolean) => `
+    const zmq = require(require.resolve("zeromq", { paths: [${JSON.stringify(path.dirname(require.resolve("tslab/package.json")))}] }));
+    if (${patch}) require(${JSON.stringify(path.join(ROOT, "kernel", "tslab-patches.js"))}).patchReceiveLoops(zmq);
+    (async () => {
+      const router = new zmq.Router();
+      const it = router[Symbol.asyncIterator]();
+      const bound = router.bind("tcp://127.0.0.1:*");
+      const first = it.next().then((m) => "got " + String(m.value[1]), (e) => "rejected " + e.code);
+      await bound;
+      const dealer = new zmq.Dealer();
+      dealer.connect(router.lastEndpoint);
+      await dealer.send("kernel_info_request");
+      console.log(await first);
+      router.close();
+      dealer.close();
+    })();`;
+  const run = (patch: boolean) =>
+    require("child_process").execFileSync(process.execPath, ["-e", script(patch)], { encoding: "utf8", timeout: 20_000 }).trim();
+
+  it("unpatched, a receive during the bind fails with EBUSY (the shell loop ended there)", () => {
+    expect(run(false)).toBe("rejected EBUSY");
+  });
+  it("patched, the same receive waits for the bind and gets the request", () => {
+    expect(run(true)).toBe("got kernel_info_request");
+  });
+});
