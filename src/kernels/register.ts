@@ -3,7 +3,8 @@
  *
  *   missing kernels (training failed without them)
  *     Conv2DBackpropFilter                   ∂W of conv2d and of conv2dTranspose: one XNNPACK
- *                                            convolution of xᵀ with ∂yᵀ (conv2d.ts), else im2col + GEMM
+ *                                            convolution of xᵀ with ∂yᵀ (conv2d.ts); few input channels:
+ *                                            im2col written transposed + one GEMM packing the smaller operand
  *     DepthwiseConv2dNativeBackpropFilter    ∂W of depthwise convolutions
  *     DepthwiseConv2dNativeBackpropInput     ∂x of depthwise convolutions
  *     UnsortedSegmentSum                     ∂ of gather (codebook / embedding lookups)
@@ -15,7 +16,8 @@
  *                                            with the flipped filter, strided as col2im(∂Y·Wᵀ); not a scalar loop
  *     Identity                               shares the data instead of copying (tape clones)
  *     Softplus                               max(x, 0) − log σ(|x|) on vectorized kernels
- *     Sum                                    over leading axes (bias gradients) in one pass, no transpose (sum.ts)
+ *     Sum                                    over leading axes (bias gradients) in one pass, four columns at a
+ *                                            time, no transpose (sum.ts)
  *   fused optimizer
  *     tf.train.adam                          one kernel per variable instead of 13
  *

@@ -138,12 +138,14 @@ export interface FitOptions {
    * thread per 32 rows of a batch, else 1 (see `resolveThreads`) — results then depend on the
    * machine's core count at the float level.
    *
-   * Default 1, on purpose: measured (bench/README.md, "Threads default"), two threads bound the
-   * conv steps at 1.7–1.9× the one-thread step in CPU time, but a worker costs 1–5 s to start,
-   * the wall-clock gain on an idle machine was never measured, and a core-count default would
-   * make the same seed give different numbers on different machines and change the float-level
-   * numbers of every smoke run and of every checkpoint retrained with LATENTLAB_RETRAIN=1
-   * (made with one thread, except the PixelCNN priors' recipes, which ask for 2).
+   * Default 1, on purpose. On an idle 2-core machine two threads step 1.0–1.25× faster for the
+   * MLP VAE, 1.1–1.6× for the conv VAE, 1.6–1.8× for the VQ-VAE and 1.8–1.96× for the PixelCNN
+   * (bench/README.md, 2026-12-05 and 12-06 runs), and a worker costs ~0.6 s to start (1–5 s under
+   * load): worth asking for on long conv trainings. But a core-count default would make the same
+   * seed give different numbers on machines with different core counts, and change the
+   * float-level numbers of every smoke run and of every checkpoint retrained with
+   * LATENTLAB_RETRAIN=1 (made with one thread, except the PixelCNN priors' recipes, which ask
+   * for 2).
    */
   threads?: number | "auto";
   /** Number the epochs from here + 1 (continuing an earlier fit; default 0). */

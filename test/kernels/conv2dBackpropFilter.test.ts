@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../src/runtime/rng";
 import { initBackend, useBackend } from "../../src/runtime/backend";
-import { im2colConfig } from "../../src/kernels/conv2dBackpropFilter";
+import { type Im2colGeometry, im2col, im2colConfig, im2colT, swapIsCheaperForFilter } from "../../src/kernels/conv2dBackpropFilter";
 import { U32, maxRelDiff, onBackend, randn } from "./helpers";
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
@@ -73,10 +73,14 @@ const CASES: Case[] = [
   { x: [2, 6, 6, 4], f: [1, 1, 4, 3], s: 1, pad: "valid" }, // 1×1
   { x: [2, 10, 10, 3], f: [7, 7, 3, 4], s: 1, pad: "same" }, // PixelCNN 7×7
   { x: [1, 7, 7, 2], f: [3, 3, 2, 2], s: [1, 2], pad: [[0, 0], [1, 2], [2, 0], [0, 0]] }, // explicit, anisotropic
+  { x: [4, 28, 28, 1], f: [3, 3, 1, 32], s: 2, pad: "same" }, // VQ-VAE, layer 1: ∂Wᵀ = ∂Yᵀ·P (swapped)
+  { x: [2, 12, 11, 1], f: [3, 3, 1, 32], s: 1, pad: "same" }, // VQ-VAE's last layer, stride 1: swapped
+  { x: [2, 9, 9, 3], f: [2, 2, 3, 24], s: 1, pad: "valid" }, // swapped, 3 channels
 ];
 
 afterAll(() => {
   im2colConfig.chunkFloats = im2colConfig.defaultChunkFloats;
+  im2colConfig.swap = true;
 });
 
 describe("Conv2DBackpropFilter on wasm", () => {
@@ -116,6 +120,34 @@ describe("Conv2DBackpropFilter on wasm", () => {
     const chunked = backpropFilter(x, dy, c, g);
     im2colConfig.chunkFloats = im2colConfig.defaultChunkFloats;
     expect(maxRelDiff(chunked, whole)).toBeLessThan(1e-5);
+  });
+
+  it("takes the product the other way round only when that packs fewer numbers, with the same answer", async () => {
+    expect(swapIsCheaperForFilter(9, 32)).toBe(true); // VQ-VAE one-channel 3×3 layers
+    expect(swapIsCheaperForFilter(16, 16)).toBe(false); // conv VAE one-channel 4×4 layers
+    expect(swapIsCheaperForFilter(49, 64)).toBe(false); // PixelCNN 7×7 one-channel layer
+    for (const [k, c] of ([[0, CASES[7]], [1, CASES[8]], [2, CASES[9]]] as const)) {
+      const r = new Rng(500 + k);
+      const g = geometry(c);
+      const x = randn(c.x.reduce((a, b) => a * b), r);
+      const dy = randn(c.x[0] * g.oh * g.ow * c.f[3], r);
+      const swapped = await onBackend("wasm", () => backpropFilter(x, dy, c, g));
+      im2colConfig.swap = false;
+      const direct = backpropFilter(x, dy, c, g);
+      // and in batch chunks (one image each): chunk results are added in the transposed layout
+      im2colConfig.swap = true;
+      im2colConfig.chunkFloats = c.f[0] * c.f[1] * c.f[2] * g.oh * g.ow;
+      const chunked = backpropFilter(x, dy, c, g);
+      im2colConfig.chunkFloats = im2colConfig.defaultChunkFloats;
+      const ref = reference(x, dy, c, g.oh, g.ow, g.top, g.left);
+      const n = c.x[0] * g.oh * g.ow;
+      for (let i = 0; i < ref.dw.length; i++) {
+        const bound = 2 * gamma(n) * ref.abs[i] + 1e-30;
+        expect(Math.abs(direct[i] - ref.dw[i])).toBeLessThanOrEqual(bound);
+        expect(Math.abs(swapped[i] - ref.dw[i])).toBeLessThanOrEqual(bound);
+        expect(Math.abs(chunked[i] - ref.dw[i])).toBeLessThanOrEqual(bound);
+      }
+    }
   });
 
   it("agrees with central finite differences of a loss linear in W", async () => {
@@ -164,4 +196,36 @@ describe("Conv2DBackpropFilter on wasm", () => {
     expect(maxRelDiff(ww, cw)).toBeLessThan(1e-5);
     await useBackend("wasm");
   });
+});
+
+describe("im2colT (the im2col matrix written transposed)", () => {
+  const geometries: { name: string; B: number; g: Im2colGeometry }[] = [
+    { name: "conv VAE layer 1 (4×4/2, 1 channel)", B: 3, g: { inHeight: 28, inWidth: 28, inChannels: 1, outHeight: 14, outWidth: 14, filterHeight: 4, filterWidth: 4, strideHeight: 2, strideWidth: 2, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 } },
+    { name: "PixelCNN 7×7, 1 channel", B: 2, g: { inHeight: 28, inWidth: 28, inChannels: 1, outHeight: 28, outWidth: 28, filterHeight: 7, filterWidth: 7, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 3, padLeft: 3 } },
+    { name: "3 channels, anisotropic stride, dilation 2", B: 2, g: { inHeight: 11, inWidth: 9, inChannels: 3, outHeight: 5, outWidth: 4, filterHeight: 3, filterWidth: 2, strideHeight: 2, strideWidth: 3, dilationHeight: 2, dilationWidth: 2, padTop: 1, padLeft: 2 } },
+    { name: "filter wider than the image", B: 2, g: { inHeight: 4, inWidth: 3, inChannels: 2, outHeight: 4, outWidth: 3, filterHeight: 7, filterWidth: 7, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 3, padLeft: 3 } },
+    { name: "valid, no padding", B: 2, g: { inHeight: 8, inWidth: 7, inChannels: 5, outHeight: 2, outWidth: 2, filterHeight: 5, filterWidth: 5, strideHeight: 2, strideWidth: 2, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 } },
+  ];
+  for (const [k, { name, B, g }] of geometries.entries()) {
+    it(`is exactly the transpose of im2col's matrix: ${name}`, () => {
+      const r = new Rng(400 + k);
+      const x = randn(B * g.inHeight * g.inWidth * g.inChannels, r);
+      const K = g.filterHeight * g.filterWidth * g.inChannels;
+      for (const [b0, nb] of [[0, B], [1, B - 1]]) {
+        const rows = nb * g.outHeight * g.outWidth;
+        const p = new Float32Array(rows * K);
+        im2col(x, b0, nb, g, p);
+        // Stale numbers in the output buffer must all be overwritten (padding taps included).
+        const pt = new Float32Array(rows * K).fill(Number.NaN);
+        im2colT(x, b0, nb, g, pt);
+        for (let row = 0; row < rows; row++) {
+          for (let kk = 0; kk < K; kk++) {
+            if (!Object.is(pt[kk * rows + row], p[row * K + kk])) {
+              throw new Error(`Pᵀ[${kk}, ${row}] = ${pt[kk * rows + row]}, P[${row}, ${kk}] = ${p[row * K + kk]} (images ${b0}…${b0 + nb - 1})`);
+            }
+          }
+        }
+      }
+    });
+  }
 });

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../src/runtime/rng";
 import { initBackend, useBackend } from "../../src/runtime/backend";
 import { randn } from "./helpers";
+import { columnSums } from "../../src/kernels/sum";
 
 describe("Sum over leading axes (wasm)", () => {
   for (const [shape, axis, keepDims] of [
@@ -52,4 +53,22 @@ describe("Sum over leading axes (wasm)", () => {
     expect(wasm[2]).toEqual(cpu[2]);
     for (let i = 0; i < 2; i++) for (let k = 0; k < cpu[i].length; k++) expect(Math.abs(wasm[i][k] - cpu[i][k])).toBeLessThan(1e-4);
   });
+});
+
+describe("columnSums", () => {
+  for (const [rows, cols] of [[1000, 16], [513, 3], [257, 1], [256, 64], [5, 70], [300, 6], [1, 1]]) {
+    it(`[${rows}, ${cols}]: the float64 sum of each column, rounded once (bit for bit)`, () => {
+      // Every number added once across the blocks of rows (none skipped or repeated), and the
+      // float64 sum rounded to float32 once. (The order of the float64 additions does not show
+      // here: their error is far below one float32 rounding.)
+      const x = randn(rows * cols, new Rng(rows * 131 + cols));
+      const got = new Float32Array(cols);
+      columnSums(x, rows, cols, got);
+      for (let c = 0; c < cols; c++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += x[r * cols + c];
+        expect(Object.is(got[c], Math.fround(s))).toBe(true);
+      }
+    });
+  }
 });
