@@ -8,7 +8,7 @@
  *   npx tsx bench/workloads/contention.ts conv-vae --profile [--rows 128]
  *
  * --profile: one thread only, ms per gradient in each kernel by input shapes, and the sha256 of
- * the first gradient (to check that a kernel change keeps every bit).
+ * the first gradient (to check that a kernel change keeps every bit; −0 is hashed as +0).
  *
  * Each runner (the main thread, a worker thread, two child processes) holds the train-step
  * model (bench/workloads/trainables.ts, seed 7) and computes the gradient of its loss on the same
@@ -100,7 +100,8 @@ async function gradientRunner(o: Options): Promise<{ run: (steps: number) => Tim
     return tf.variableGrads(() => phase.loss(inputs, ctx).loss, phase.variables()).grads;
   });
   const hash = createHash("sha256");
-  for (const name of Object.keys(first).sort()) hash.update(name).update(new Uint8Array((first[name].dataSync() as Float32Array).buffer));
+  // −0 counted as +0: a masked tap's zero gradient may change sign with the route that computes it.
+  for (const name of Object.keys(first).sort()) hash.update(name).update(new Uint8Array(Float32Array.from(first[name].dataSync(), (v) => v + 0).buffer));
   tf.dispose(Object.values(first));
   const digest = hash.digest("hex");
   const one = () => {

@@ -101,12 +101,66 @@ function uniformInit(shape: number[], fanIn: number, r: Rng): tf.Tensor {
 /** The parameters one forward pass uses: masked kernels (kernel ⊙ mask) and biases, by name. */
 export type PixelCnnWeights = Map<string, tf.Tensor>;
 
+/**
+ * The taps a masked k×k convolution can use: rows [i0, i1) × columns [j0, j1), the bounding box
+ * of the mask's non-zero taps, shrunk on each side by at most the "same" padding (k−1)/2 (so
+ * that the convolution with the cropped kernel and the padding moved keeps the output size),
+ * and that padding as conv2d's explicit padding.
+ */
+export interface MaskCrop {
+  i0: number;
+  i1: number;
+  j0: number;
+  j1: number;
+  pad: [[0, 0], [number, number], [number, number], [0, 0]];
+}
+
+/**
+ * The crop of a [k, k, cin, cout] mask (conv2d filter layout, flattened), or null when it would
+ * keep every tap. A tap counts as used when any of its cin·cout entries is non-zero.
+ */
+export function maskCrop(mask: Float32Array, k: number, inChannels: number, outChannels: number): MaskCrop | null {
+  const size = inChannels * outChannels;
+  if (mask.length !== k * k * size) throw new Error(`maskCrop: the mask has ${mask.length} numbers, expected ${k}·${k}·${inChannels}·${outChannels} = ${k * k * size}.`);
+  const used = (i: number, j: number) => {
+    for (let e = (i * k + j) * size, end = e + size; e < end; e++) if (mask[e] !== 0) return true;
+    return false;
+  };
+  let i0 = k;
+  let i1 = 0;
+  let j0 = k;
+  let j1 = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      if (!used(i, j)) continue;
+      i0 = Math.min(i0, i);
+      i1 = Math.max(i1, i + 1);
+      j0 = Math.min(j0, j);
+      j1 = Math.max(j1, j + 1);
+    }
+  }
+  if (i1 === 0) return null; // every tap masked: leave the layer alone
+  const p = (k - 1) / 2;
+  i0 = Math.min(i0, p);
+  j0 = Math.min(j0, p);
+  i1 = Math.max(i1, k - p);
+  j1 = Math.max(j1, k - p);
+  if (i0 === 0 && j0 === 0 && i1 === k && j1 === k) return null;
+  return { i0, i1, j0, j1, pad: [[0, 0], [p - i0, p - (k - i1)], [p - j0, p - (k - j1)], [0, 0]] };
+}
+
 export class PixelCnn {
   readonly config: PixelCnnConfig;
   /** Trainable parameters by name, in creation order. */
   readonly params: Map<string, tf.Variable> = new Map();
   /** Constant masks of the masked kernels, by kernel name. */
   readonly masks: Map<string, tf.Tensor> = new Map();
+  /**
+   * The taps each masked kernel can use (maskCrop), by kernel name. The forward pass convolves
+   * with that part of the masked kernel only, so the filter gradient is not computed for taps
+   * the mask zeroes (the kernels already skip them in the forward pass and ∂x).
+   */
+  readonly crops: Map<string, MaskCrop> = new Map();
   private disposed = false;
 
   constructor(config: Partial<PixelCnnConfig> = {}, r: Rng = new Rng()) {
@@ -122,7 +176,11 @@ export class PixelCnn {
     const conv = (name: string, k: number, fin: number, fout: number, mask?: Float32Array) => {
       this.add(`${name}/kernel`, uniformInit([k, k, fin, fout], k * k * fin, r));
       this.add(`${name}/bias`, uniformInit([fout], k * k * fin, r));
-      if (mask) this.masks.set(`${name}/kernel`, tf.keep(tf.tensor4d(mask, [k, k, fin, fout])));
+      if (mask) {
+        this.masks.set(`${name}/kernel`, tf.keep(tf.tensor4d(mask, [k, k, fin, fout])));
+        const crop = maskCrop(mask, k, fin, fout);
+        if (crop) this.crops.set(`${name}/kernel`, crop);
+      }
     };
     if (c.embedding > 0) conv("embed", 1, this.inputChannels, c.embedding);
     const cin = c.embedding > 0 ? c.embedding : this.inputChannels;
@@ -242,7 +300,16 @@ export class PixelCnn {
     return tf.tidy(() => {
       const w = weights ?? this.maskedWeights();
       const get = (name: string) => w.get(name)!;
-      const conv = (x: tf.Tensor4D, name: string) => tf.add(tf.conv2d(x, get(`${name}/kernel`) as tf.Tensor4D, 1, "same"), get(`${name}/bias`)) as tf.Tensor4D;
+      // A masked kernel convolves with its usable taps only (this.crops): the same sums as the
+      // whole masked kernel with "same" padding, without the filter gradient of masked taps.
+      const conv = (x: tf.Tensor4D, name: string) => {
+        const kernel = get(`${name}/kernel`) as tf.Tensor4D;
+        const crop = this.crops.get(`${name}/kernel`);
+        const y = crop
+          ? tf.conv2d(x, tf.slice(kernel, [crop.i0, crop.j0, 0, 0], [crop.i1 - crop.i0, crop.j1 - crop.j0, -1, -1]), 1, crop.pad)
+          : tf.conv2d(x, kernel, 1, "same");
+        return tf.add(y, get(`${name}/bias`)) as tf.Tensor4D;
+      };
       const n = input.shape[0];
       const cond = (b: number, x: tf.Tensor4D) => {
         if (!labels) return x;
