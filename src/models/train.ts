@@ -52,8 +52,8 @@ export interface TrainVaeOptions {
   maxBatchesPerEpoch?: number;
   /** Called after each epoch with its metrics. */
   onEpoch?: (m: EpochMetrics) => void;
-  /** Threads computing each step's gradient (data-parallel, see `fit`; default 1). */
-  threads?: number;
+  /** Threads computing each step's gradient (data-parallel, see `fit`; default 1; "auto": the machine's cores). */
+  threads?: number | "auto";
 }
 
 export interface EpochMetrics {

@@ -178,6 +178,11 @@ export interface FitResult {
   steps: number;
   /** Training throughput over all epochs (examples/s, excluding evaluation). */
   examplesPerSec: number;
+  /**
+   * Threads the last step ran on: the data-parallel engine's while it stayed active, 1 without
+   * one or after it fell back (a warning then said why). Checkpoint provenance records it.
+   */
+  threads: number;
 }
 
 /** Thrown when a loss or term becomes NaN or infinite; the update was not applied. */
@@ -328,6 +333,7 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
   const labelBuf = data.labels ? new Int32Array(B) : undefined;
   const threads = resolveThreads(model, opts.threads, B);
   const engine = threads > 1 ? await DataParallel.create(model, threads) : null;
+  let threadsUsed = engine ? engine.threads : 1;
   let steps = 0;
   let trainSeconds = 0;
   let trainExamples = 0;
@@ -386,6 +392,7 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
       opts.onEpoch?.(record);
     }
     finished = true;
+    threadsUsed = engine?.active ? engine.threads : 1;
   } finally {
     engine?.dispose();
     for (const o of optimizers) o.dispose();
@@ -394,7 +401,7 @@ export async function fit(model: Trainable, data: TrainData, opts: FitOptions): 
       bar.done(last ? last.terms : undefined);
     }
   }
-  return { history, steps, examplesPerSec: trainExamples / Math.max(trainSeconds, 1e-9) };
+  return { history, steps, examplesPerSec: trainExamples / Math.max(trainSeconds, 1e-9), threads: threadsUsed };
 }
 
 /**

@@ -148,6 +148,25 @@ describe("DataParallel", () => {
     });
   }
 
+  it("fit reports the threads its last step ran on: 1 after a worker failed and it fell back", async () => {
+    await setup();
+    const model = makeMlp(2);
+    (model as { replica?: () => { module: string; factory: string; args: unknown[] } }).replica = () => ({ module: path.join(__dirname, "parallelModels.ts"), factory: "makeMlp", args: [2, "throw"] });
+    const r = new Rng(6);
+    const data = { x: r.normals(new Float32Array(40 * 12)), rowSize: 12, labels: Int32Array.from({ length: 40 }, () => r.int(3)) };
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (m: string) => warnings.push(String(m));
+    try {
+      const res = await fit(model, data, { epochs: 1, batchSize: 10, rng: new Rng(7), showProgress: false, threads: 2 });
+      expect(res.steps).toBe(4);
+      expect(res.threads).toBe(1);
+      expect(warnings.some((m) => /fails on purpose/.test(m))).toBe(true);
+    } finally {
+      console.warn = warn;
+    }
+  });
+
   it("is not started (null, with a warning saying why) when it cannot work", async () => {
     await setup();
     const warnings: string[] = [];
@@ -179,13 +198,14 @@ describe("DataParallel", () => {
       const model = makeStateful(8, withState);
       const res = await fit(model, data(), { epochs: 2, batchSize: 9, rng: new Rng(5), showProgress: false, threads });
       const [W, v] = model.phases()[0].variables().map((t) => Float32Array.from(t.dataSync()));
-      return { losses: res.history.map((h) => h.terms.loss), W, v, c: Float32Array.from(model.c.dataSync()), counts: [...model.counts] };
+      return { losses: res.history.map((h) => h.terms.loss), W, v, c: Float32Array.from(model.c.dataSync()), counts: [...model.counts], threads: res.threads };
     };
 
     it("fit on 2 threads: the workers follow c (state()) and afterStep gets every row, as on one thread", async () => {
       await setup();
       const one = await train(1);
       const two = await train(2);
+      expect([one.threads, two.threads]).toEqual([1, 2]); // FitResult.threads: what the last step ran on
       expect(one.counts.reduce((a, b) => a + b, 0)).toBe(90); // every row of both epochs counted once
       expect(two.counts).toEqual(one.counts);
       for (let e = 0; e < 2; e++) expect(Math.abs(two.losses[e] - one.losses[e])).toBeLessThan(1e-4 * one.losses[e]);

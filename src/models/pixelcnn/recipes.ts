@@ -70,8 +70,8 @@ export interface TrainPixelCnnOptions {
   evalData?: PixelData;
   evalLabels?: ArrayLike<number>;
   maxBatchesPerEpoch?: number;
-  /** Data-parallel worker threads of fit (default 1). */
-  threads?: number;
+  /** Data-parallel worker threads of fit (default 1; "auto": the machine's cores, see fit). */
+  threads?: number | "auto";
   showProgress?: boolean;
   signal?: AbortSignal;
 }
@@ -118,6 +118,13 @@ export interface LoadOrTrainPixelCnnOptions {
   save?: boolean;
   epochs?: number;
   signal?: AbortSignal;
+  /**
+   * Threads to train on when training (fit's `threads`), instead of the recipe's (1 for the
+   * image models, 2 for the priors; 1 in smoke mode). Two threads step the PixelCNN 1.8–1.96×
+   * faster on an idle 2-core machine, with the same numbers up to float summation order; the
+   * provenance of a saved checkpoint records the count used (`training.threads`).
+   */
+  threads?: number | "auto";
 }
 
 function loadavg(): string {
@@ -173,7 +180,7 @@ export async function loadOrTrainPixelCnn(recipe: PixelCnnRecipe, x: PixelData, 
     evalData: opts.evalData,
     evalLabels: opts.evalLabels,
     maxBatchesPerEpoch: isSmoke() ? 3 : undefined,
-    threads: isSmoke() ? 1 : recipe.train.threads,
+    threads: opts.threads ?? (isSmoke() ? 1 : recipe.train.threads),
     signal: opts.signal,
   });
   const seconds = (Date.now() - t0) / 1000;
@@ -185,7 +192,7 @@ export async function loadOrTrainPixelCnn(recipe: PixelCnnRecipe, x: PixelData, 
     command: recipe.command,
     seed: recipe.seed,
     epochs,
-    training: { ...recipe.train, binarize: recipe.binarize },
+    training: { ...recipe.train, threads: res.threads, binarize: recipe.binarize },
     data: opts.dataDescription ?? `${x.length / model.numPixels} examples`,
     parameters: model.numParameters,
     scores,

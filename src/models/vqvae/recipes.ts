@@ -165,6 +165,12 @@ export interface LoadOrTrainVqVaeOptions {
   save?: boolean;
   signal?: AbortSignal;
   showProgress?: boolean;
+  /**
+   * Threads to train on when training (fit's `threads`; default 1). Two threads step the VQ-VAE
+   * 1.6–1.8× faster on an idle 2-core machine, with the same numbers up to float summation
+   * order; the provenance of a saved checkpoint records the count used.
+   */
+  threads?: number | "auto";
 }
 
 export interface LoadOrTrainVqVaeResult {
@@ -219,6 +225,7 @@ export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Prom
     maxBatchesPerEpoch: smoke ? 4 : undefined,
     kMeansImages: smoke ? 100 : rec.kMeansImages ?? 1000,
     label: rec.name,
+    threads: opts.threads,
   });
   const seconds = (Date.now() - t0) / 1000;
   const evTest = evaluateVqVae(model, smoke ? evenlySpaced(test, 784, 200) : test);
@@ -229,6 +236,7 @@ export async function loadOrTrainVqVae(opts: LoadOrTrainVqVaeOptions = {}): Prom
     command: `npx tsx scripts/train-vqvae-checkpoint.ts ${rec.name}  (or loadOrTrainVqVae with LATENTLAB_RETRAIN=1)`,
     seed: rec.seed,
     epochs,
+    threads: res.threads,
     batchSize: rec.batchSize,
     learningRate: rec.learningRate,
     data: split.description + (rec.trainImages ? `; trained on ${rec.trainImages} training digits, evenly spaced through the split` : ""),

@@ -30,10 +30,11 @@ export interface TrainVqVaeOptions {
   onEpoch?: (record: EpochRecord) => void;
   label?: string;
   /**
-   * fit's data-parallel threads (default 1): each step's gradient and the re-encoding after it
-   * are split across worker threads holding replicas. Same numbers up to float summation order.
+   * fit's data-parallel threads (default 1; "auto": the machine's cores, see fit): each step's
+   * gradient and the re-encoding after it are split across worker threads holding replicas.
+   * Same numbers up to float summation order.
    */
-  threads?: number;
+  threads?: number | "auto";
 }
 
 export interface TrainVqVaeResult {
@@ -42,6 +43,8 @@ export interface TrainVqVaeResult {
   examplesPerSec: number;
   /** Seconds spent on the K-means initialization (0 when none). */
   initSeconds: number;
+  /** Threads the last step ran on (FitResult.threads). */
+  threads: number;
 }
 
 /**
@@ -92,11 +95,13 @@ export async function trainVqVae(model: VqVae, images: Float32Array, opts: Train
   let steps = 0;
   let seconds = 0;
   let examples = 0;
+  let threads = 1;
   const run = async (epochs: number) => {
     if (epochs <= 0) return;
     const res = await fit(model, { x: images, rowSize: model.rowSize }, { ...common, epochs, startEpoch: done });
     history.push(...res.history);
     steps += res.steps;
+    threads = res.threads;
     for (const h of res.history) {
       seconds += h.seconds;
       examples += h.examplesPerSec * h.seconds;
@@ -120,5 +125,5 @@ export async function trainVqVae(model: VqVae, images: Float32Array, opts: Train
   }
   await run(opts.epochs - done);
   const res = { history, steps, examplesPerSec: examples / Math.max(seconds, 1e-9) };
-  return { ...res, initSeconds };
+  return { ...res, initSeconds, threads };
 }
