@@ -194,7 +194,9 @@ export function conv2dBackpropFilterWasm({ inputs, backend, attrs = {} }: Kernel
       own = true;
     }
     if (swap) {
-      // ∂Wᵀ = ∂Yᵀ · P: P (the smaller of the two tall operands) is the one XNNPACK packs.
+      // ∂Wᵀ = ∂Yᵀ · P: P (the smaller of the two tall operands) is the one XNNPACK packs. P comes
+      // from the Pᵀ already written, by one SIMD transpose (im2col's row-by-row build is the
+      // slower way for few channels).
       const p = be.makeOutput([rows, K], "float32");
       transposeHeap(be, heapF32(be, pt), K, 1, rows, heapF32(be, p));
       release(be, pt);

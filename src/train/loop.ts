@@ -139,7 +139,7 @@ export interface FitOptions {
    * machine's core count at the float level.
    *
    * Default 1, on purpose. On an idle 2-core machine two threads step 1.0–1.25× faster for the
-   * MLP VAE, 1.1–1.6× for the conv VAE, 1.6–1.8× for the VQ-VAE and 1.8–1.96× for the PixelCNN
+   * MLP VAE, 1.1–1.56× for the conv VAE, 1.3–1.84× for the VQ-VAE and 1.56–1.96× for the PixelCNN
    * (bench/README.md, 2026-12-05 and 12-06 runs), and a worker costs ~0.6 s to start (1–5 s under
    * load): worth asking for on long conv trainings. But a core-count default would make the same
    * seed give different numbers on machines with different core counts, and change the

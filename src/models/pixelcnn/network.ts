@@ -23,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../runtime/rng";
+import { zeroTapCrop } from "../../kernels/conv2d";
 import { convMask, expandSpatialMask, gatedStackMask } from "./masks";
 
 let variableCounter = 0;
@@ -117,36 +118,19 @@ export interface MaskCrop {
 
 /**
  * The crop of a [k, k, cin, cout] mask (conv2d filter layout, flattened), or null when it would
- * keep every tap. A tap counts as used when any of its cin·cout entries is non-zero.
+ * keep every tap: the kernels' own zero-tap crop (`zeroTapCrop`, src/kernels/conv2d.ts) applied
+ * to the mask, for a stride-1 "same" convolution. A tap counts as used when any of its
+ * cin·cout entries is non-zero.
  */
 export function maskCrop(mask: Float32Array, k: number, inChannels: number, outChannels: number): MaskCrop | null {
-  const size = inChannels * outChannels;
-  if (mask.length !== k * k * size) throw new Error(`maskCrop: the mask has ${mask.length} numbers, expected ${k}·${k}·${inChannels}·${outChannels} = ${k * k * size}.`);
-  const used = (i: number, j: number) => {
-    for (let e = (i * k + j) * size, end = e + size; e < end; e++) if (mask[e] !== 0) return true;
-    return false;
-  };
-  let i0 = k;
-  let i1 = 0;
-  let j0 = k;
-  let j1 = 0;
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      if (!used(i, j)) continue;
-      i0 = Math.min(i0, i);
-      i1 = Math.max(i1, i + 1);
-      j0 = Math.min(j0, j);
-      j1 = Math.max(j1, j + 1);
-    }
-  }
-  if (i1 === 0) return null; // every tap masked: leave the layer alone
+  if (mask.length !== k * k * inChannels * outChannels) throw new Error(`maskCrop: the mask has ${mask.length} numbers, expected ${k}·${k}·${inChannels}·${outChannels} = ${k * k * inChannels * outChannels}.`);
   const p = (k - 1) / 2;
-  i0 = Math.min(i0, p);
-  j0 = Math.min(j0, p);
-  i1 = Math.max(i1, k - p);
-  j1 = Math.max(j1, k - p);
-  if (i0 === 0 && j0 === 0 && i1 === k && j1 === k) return null;
-  return { i0, i1, j0, j1, pad: [[0, 0], [p - i0, p - (k - i1)], [p - j0, p - (k - j1)], [0, 0]] };
+  const c = zeroTapCrop(mask, {
+    batch: 1, inHeight: k, inWidth: k, inChannels, outChannels, filterHeight: k, filterWidth: k,
+    strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: p, padBottom: p, padLeft: p, padRight: p,
+  });
+  if (!c) return null;
+  return { ...c, pad: [[0, 0], [p - c.i0, p - (k - c.i1)], [p - c.j0, p - (k - c.j1)], [0, 0]] };
 }
 
 export class PixelCnn {

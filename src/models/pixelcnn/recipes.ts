@@ -120,7 +120,7 @@ export interface LoadOrTrainPixelCnnOptions {
   signal?: AbortSignal;
   /**
    * Threads to train on when training (fit's `threads`), instead of the recipe's (1 for the
-   * image models, 2 for the priors; 1 in smoke mode). Two threads step the PixelCNN 1.8–1.96×
+   * image models, 2 for the priors; 1 in smoke mode). Two threads step the PixelCNN 1.56–1.96×
    * faster on an idle 2-core machine, with the same numbers up to float summation order; the
    * provenance of a saved checkpoint records the count used (`training.threads`).
    */

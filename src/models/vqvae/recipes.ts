@@ -167,8 +167,8 @@ export interface LoadOrTrainVqVaeOptions {
   showProgress?: boolean;
   /**
    * Threads to train on when training (fit's `threads`; default 1). Two threads step the VQ-VAE
-   * 1.6–1.8× faster on an idle 2-core machine, with the same numbers up to float summation
-   * order; the provenance of a saved checkpoint records the count used.
+   * 1.3–1.84× faster on an idle 2-core machine (usually 1.6–1.8×), with the same numbers up to
+   * float summation order; the provenance of a saved checkpoint records the count used.
    */
   threads?: number | "auto";
 }
